@@ -1,0 +1,142 @@
+package io.portcullis.node;
+
+import com.typesafe.config.Config;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.portcullis.node.config.GatewaySettings;
+import io.portcullis.node.control.SessionControl;
+import io.portcullis.node.pipeline.SessionStages;
+import io.portcullis.node.server.ClientListener;
+import io.portcullis.node.server.StartupHandler;
+import io.portcullis.node.session.SessionActor;
+import io.portcullis.node.session.SessionServices;
+import io.portcullis.node.session.StartupNegotiation;
+import io.portcullis.node.upstream.UpstreamConnector;
+import io.portcullis.protocol.FrontendMessage.CancelRequest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running gateway: a Pekko Cluster member (a cluster of one unless seed nodes are configured)
+ * with the client listener in front of it.
+ */
+public final class GatewayNode implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(GatewayNode.class);
+  private static final Duration CLUSTER_JOIN_TIMEOUT = Duration.ofSeconds(30);
+
+  private final ActorSystem<Void> system;
+  private final EventLoopGroup acceptors;
+  private final EventLoopGroup workers;
+  private final ClientListener listener;
+
+  private GatewayNode(
+      ActorSystem<Void> system,
+      EventLoopGroup acceptors,
+      EventLoopGroup workers,
+      ClientListener listener) {
+    this.system = system;
+    this.acceptors = acceptors;
+    this.workers = workers;
+    this.listener = listener;
+  }
+
+  public static GatewayNode start(Config config) throws Exception {
+    GatewaySettings settings = GatewaySettings.from(config);
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "portcullis", config);
+    try {
+      joinCluster(system);
+      SessionControl.init(system);
+      ClusterSharding sharding = ClusterSharding.get(system);
+      SessionServices services =
+          new SessionServices(
+              settings.clientAuthenticator(),
+              new UpstreamConnector(settings.limits().maxMessageBytes()),
+              sharding,
+              SessionStages::passThrough,
+              settings.limits().maxMessageBytes());
+      EventLoopGroup acceptors = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+      EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+      ClientListener listener =
+          ClientListener.bind(settings, acceptors, workers, sessionFactory(system, services));
+      log.info(
+          "Portcullis listening on {}:{} for targets {}",
+          settings.listener().host(),
+          listener.port(),
+          settings.targets().keySet());
+      return new GatewayNode(system, acceptors, workers, listener);
+    } catch (Exception | Error e) {
+      system.terminate();
+      throw e;
+    }
+  }
+
+  private static void joinCluster(ActorSystem<Void> system) throws InterruptedException {
+    Cluster cluster = Cluster.get(system);
+    if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+    Instant deadline = Instant.now().plus(CLUSTER_JOIN_TIMEOUT);
+    while (cluster.selfMember().status() != MemberStatus.up()) {
+      if (Instant.now().isAfter(deadline)) {
+        throw new IllegalStateException(
+            "this node did not join the cluster within " + CLUSTER_JOIN_TIMEOUT.toSeconds()
+                + "s; check pekko.cluster.seed-nodes");
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  private static StartupHandler.SessionFactory sessionFactory(
+      ActorSystem<Void> system, SessionServices services) {
+    AtomicLong sessions = new AtomicLong();
+    return new StartupHandler.SessionFactory() {
+      @Override
+      public ActorRef<SessionActor.Command> open(
+          Channel client, StartupNegotiation.Accepted startup) {
+        return system.systemActorOf(
+            SessionActor.create(client, startup, services),
+            "session-" + sessions.incrementAndGet(),
+            Props.empty());
+      }
+
+      @Override
+      public void cancel(CancelRequest request) {
+        services
+            .sharding()
+            .entityRefFor(SessionControl.ENTITY_KEY, Integer.toString(request.processId()))
+            .tell(new SessionControl.Cancel(request.secretKey()));
+      }
+    };
+  }
+
+  public int port() {
+    return listener.port();
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  @Override
+  public void close() {
+    listener.close();
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().join();
+    workers.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+    acceptors.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+  }
+}

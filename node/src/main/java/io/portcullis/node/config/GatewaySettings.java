@@ -1,0 +1,112 @@
+package io.portcullis.node.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import io.portcullis.policy.identity.ClientAuthenticator;
+import io.portcullis.policy.identity.DevAuthenticator;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/** The {@code portcullis} section of the configuration, read once at start and validated. */
+public record GatewaySettings(
+    ListenerSettings listener,
+    Limits limits,
+    ClientAuthenticator clientAuthenticator,
+    StartupPolicy startup,
+    Map<String, TargetSettings> targets) {
+
+  /** Where clients connect; TLS is on when a certificate and key are given. */
+  public record ListenerSettings(
+      String host, int port, Optional<Path> certificateFile, Optional<Path> privateKeyFile) {
+    public boolean tlsEnabled() {
+      return certificateFile.isPresent();
+    }
+  }
+
+  public record Limits(
+      int maxStartupPacketBytes, int maxAuthenticationMessageBytes, int maxMessageBytes) {}
+
+  /** Startup parameters and {@code options} settings a client may pass to the upstream. */
+  public record StartupPolicy(Set<String> allowedParameters, Set<String> allowedOptions) {
+    public StartupPolicy {
+      allowedParameters = caseInsensitive(allowedParameters);
+      allowedOptions = caseInsensitive(allowedOptions);
+    }
+
+    private static Set<String> caseInsensitive(Set<String> names) {
+      Set<String> set = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+      set.addAll(names);
+      return java.util.Collections.unmodifiableSet(set);
+    }
+  }
+
+  public static GatewaySettings from(Config root) {
+    Config config = root.getConfig("portcullis");
+    GatewaySettings settings =
+        new GatewaySettings(
+            listener(config.getConfig("listener")),
+            new Limits(
+                config.getInt("limits.max-startup-packet-bytes"),
+                config.getInt("limits.max-authentication-message-bytes"),
+                (int) Math.min(Integer.MAX_VALUE, config.getBytes("limits.max-message-bytes"))),
+            clientAuthenticator(config.getConfig("client-authentication")),
+            new StartupPolicy(
+                Set.copyOf(config.getStringList("startup.allowed-parameters")),
+                Set.copyOf(config.getStringList("startup.allowed-options"))),
+            targets(config.getConfig("targets")));
+    if (settings.targets.isEmpty()) {
+      throw new ConfigException.BadValue(
+          "portcullis.targets", "at least one upstream target must be configured");
+    }
+    return settings;
+  }
+
+  private static ListenerSettings listener(Config config) {
+    Optional<Path> certificate = optionalPath(config, "tls.certificate-file");
+    Optional<Path> key = optionalPath(config, "tls.private-key-file");
+    if (certificate.isPresent() != key.isPresent()) {
+      throw new ConfigException.BadValue(
+          "portcullis.listener.tls",
+          "certificate-file and private-key-file must be set together");
+    }
+    return new ListenerSettings(config.getString("host"), config.getInt("port"), certificate, key);
+  }
+
+  private static ClientAuthenticator clientAuthenticator(Config config) {
+    String mode = config.getString("mode");
+    return switch (mode) {
+      case "trust" -> DevAuthenticator.trust();
+      case "password-list" -> {
+        Map<String, String> passwords = new LinkedHashMap<>();
+        Config list = config.getConfig("passwords");
+        list.root().keySet().forEach(user -> passwords.put(user, list.getString(quoted(user))));
+        yield DevAuthenticator.passwords(passwords);
+      }
+      default ->
+          throw new ConfigException.BadValue(
+              "portcullis.client-authentication.mode",
+              "unknown mode '" + mode + "'; expected trust or password-list");
+    };
+  }
+
+  private static Map<String, TargetSettings> targets(Config config) {
+    Map<String, TargetSettings> targets = new LinkedHashMap<>();
+    for (String name : config.root().keySet()) {
+      targets.put(name, TargetSettings.from(name, config.getConfig(quoted(name))));
+    }
+    return Map.copyOf(targets);
+  }
+
+  static Optional<Path> optionalPath(Config config, String key) {
+    String value = config.getString(key);
+    return value.isBlank() ? Optional.empty() : Optional.of(Path.of(value));
+  }
+
+  private static String quoted(String key) {
+    return "\"" + key + "\"";
+  }
+}

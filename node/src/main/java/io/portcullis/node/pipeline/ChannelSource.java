@@ -1,0 +1,160 @@
+package io.portcullis.node.pipeline;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.Outlet;
+import org.apache.pekko.stream.SourceShape;
+import org.apache.pekko.stream.stage.AbstractOutHandler;
+import org.apache.pekko.stream.stage.AsyncCallback;
+import org.apache.pekko.stream.stage.GraphStage;
+import org.apache.pekko.stream.stage.GraphStageLogic;
+
+/**
+ * Emits the decoded messages of a Netty channel whose auto-read is off. It asks the socket for
+ * one more read only when downstream demands an element and everything from the previous read has
+ * been emitted, so a slow consumer stops the socket being read (TCP flow control does the rest).
+ * Completes when the gateway closed the channel, fails with {@link ConnectionLostException} when
+ * the peer did.
+ */
+public final class ChannelSource<T> extends GraphStage<SourceShape<T>> {
+
+  private final Outlet<T> out = Outlet.create("ChannelSource.out");
+  private final SourceShape<T> shape = SourceShape.of(out);
+  private final Channel channel;
+  private final Class<T> type;
+
+  public ChannelSource(Channel channel, Class<T> type) {
+    this.channel = channel;
+    this.type = type;
+  }
+
+  @Override
+  public SourceShape<T> shape() {
+    return shape;
+  }
+
+  @Override
+  public GraphStageLogic createLogic(Attributes attributes) {
+    return new GraphStageLogic(shape) {
+      private final ArrayDeque<T> buffer = new ArrayDeque<>();
+      private boolean reading;
+      private boolean closed;
+
+      {
+        setHandler(
+            out,
+            new AbstractOutHandler() {
+              @Override
+              public void onPull() {
+                emitOrRead();
+              }
+
+              @Override
+              public void onDownstreamFinish(Throwable cause) {
+                LocalClose.close(channel);
+                completeStage();
+              }
+            });
+      }
+
+      @Override
+      public void preStart() {
+        AsyncCallback<List<T>> onRead = createAsyncCallback(this::received);
+        AsyncCallback<Throwable> onFailure = createAsyncCallback(this::failStage);
+        AsyncCallback<Boolean> onClosed = createAsyncCallback(ignored -> closed());
+        channel.pipeline().addLast("source", new Bridge(onRead, onFailure, onClosed));
+        if (!channel.isActive()) {
+          closed();
+        }
+      }
+
+      private void received(List<T> batch) {
+        reading = false;
+        buffer.addAll(batch);
+        if (isAvailable(out)) {
+          emitOrRead();
+        }
+      }
+
+      private void emitOrRead() {
+        T next = buffer.poll();
+        if (next != null) {
+          push(out, next);
+        } else if (closed) {
+          finish();
+        } else if (!reading) {
+          reading = true;
+          channel.read();
+        }
+      }
+
+      private void closed() {
+        closed = true;
+        if (buffer.isEmpty()) {
+          finish();
+        }
+      }
+
+      private void finish() {
+        if (LocalClose.wasLocal(channel)) {
+          completeStage();
+        } else {
+          failStage(new ConnectionLostException("connection closed by " + channel.remoteAddress()));
+        }
+      }
+    };
+  }
+
+  /** Collects what one socket read decoded and hands it to the stage in one callback. */
+  private final class Bridge extends ChannelInboundHandlerAdapter {
+    private final AsyncCallback<List<T>> onRead;
+    private final AsyncCallback<Throwable> onFailure;
+    private final AsyncCallback<Boolean> onClosed;
+    private List<T> batch = new ArrayList<>();
+
+    Bridge(
+        AsyncCallback<List<T>> onRead,
+        AsyncCallback<Throwable> onFailure,
+        AsyncCallback<Boolean> onClosed) {
+      this.onRead = onRead;
+      this.onFailure = onFailure;
+      this.onClosed = onClosed;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (type.isInstance(msg)) {
+        batch.add(type.cast(msg));
+      } else {
+        ReferenceCountUtil.release(msg);
+        onFailure.invoke(new IllegalStateException("unexpected " + msg.getClass().getName()));
+      }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      if (!batch.isEmpty()) {
+        onRead.invoke(batch);
+        batch = new ArrayList<>();
+      }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      onClosed.invoke(true);
+      ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      onFailure.invoke(cause);
+      ctx.close();
+    }
+  }
+}

@@ -1,0 +1,87 @@
+package io.portcullis.node.server;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.portcullis.node.config.GatewaySettings;
+import io.portcullis.node.session.StartupNegotiation;
+import io.portcullis.protocol.FrontendDecoder;
+import io.portcullis.protocol.MessageEncoder;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import javax.net.ssl.SSLException;
+
+/** The TCP port clients connect to, speaking the PostgreSQL protocol. */
+public final class ClientListener implements AutoCloseable {
+
+  private final Channel serverChannel;
+
+  private ClientListener(Channel serverChannel) {
+    this.serverChannel = serverChannel;
+  }
+
+  public static ClientListener bind(
+      GatewaySettings settings,
+      EventLoopGroup acceptors,
+      EventLoopGroup workers,
+      StartupHandler.SessionFactory sessions)
+      throws InterruptedException, SSLException {
+    Optional<SslContext> tls = serverTls(settings.listener());
+    StartupNegotiation negotiation = new StartupNegotiation(settings.startup(), settings.targets());
+    GatewaySettings.Limits limits = settings.limits();
+    Channel channel =
+        new ServerBootstrap()
+            .group(acceptors, workers)
+            .channel(NioServerSocketChannel.class)
+            .childOption(ChannelOption.AUTO_READ, false)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel client) {
+                    client
+                        .pipeline()
+                        .addLast(
+                            "decoder",
+                            new FrontendDecoder(
+                                limits.maxStartupPacketBytes(),
+                                limits.maxAuthenticationMessageBytes()))
+                        .addLast("errors", ProtocolErrorHandler.INSTANCE)
+                        .addLast("encoder", MessageEncoder.INSTANCE)
+                        .addLast("startup", new StartupHandler(tls, negotiation, sessions));
+                  }
+                })
+            .bind(settings.listener().host(), settings.listener().port())
+            .sync()
+            .channel();
+    return new ClientListener(channel);
+  }
+
+  private static Optional<SslContext> serverTls(GatewaySettings.ListenerSettings listener)
+      throws SSLException {
+    if (!listener.tlsEnabled()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        SslContextBuilder.forServer(
+                listener.certificateFile().orElseThrow().toFile(),
+                listener.privateKeyFile().orElseThrow().toFile())
+            .build());
+  }
+
+  public int port() {
+    return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+  }
+
+  /** Stops accepting new connections; open sessions go on. */
+  @Override
+  public void close() {
+    serverChannel.close().syncUninterruptibly();
+  }
+}

@@ -1,0 +1,271 @@
+package io.portcullis.node.session;
+
+import io.netty.channel.Channel;
+import io.netty.handler.ssl.SslHandler;
+import io.portcullis.node.control.SessionControl;
+import io.portcullis.node.pipeline.LocalClose;
+import io.portcullis.node.pipeline.SessionPipeline;
+import io.portcullis.node.session.StartupNegotiation.Accepted;
+import io.portcullis.node.upstream.UpstreamConnection;
+import io.portcullis.persistence.CborSerializable;
+import io.portcullis.policy.identity.Identity;
+import io.portcullis.policy.identity.LoginAttempt;
+import io.portcullis.policy.identity.LoginOutcome;
+import io.portcullis.protocol.BackendMessage;
+import io.portcullis.protocol.BackendMessage.ErrorResponse;
+import io.portcullis.protocol.FrontendDecoder;
+import io.portcullis.protocol.FrontendMessage;
+import io.portcullis.protocol.FrontendMessage.AuthenticationResponse;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.stream.Materializer;
+
+/**
+ * One client connection, from its StartupMessage to its last byte. It authenticates the client,
+ * registers the session cluster-wide (for cancel and administrative end), opens the upstream
+ * connection with the gateway's credentials, and then runs the session's stream pipeline. The
+ * actor stays off the hot path: once the pipeline runs, statements flow through stream stages and
+ * the actor only handles control (cancel, end, completion).
+ */
+public final class SessionActor {
+
+  public sealed interface Command {}
+
+  /** A message the client sent before the pipeline took over its socket. */
+  public record FromClient(FrontendMessage message) implements Command {}
+
+  public record ClientDisconnected() implements Command {}
+
+  /** Forward a CancelRequest to the upstream (sent by {@link SessionControl}). */
+  public record CancelQuery() implements Command, CborSerializable {}
+
+  /** End the session with 57P01 (sent by {@link SessionControl} for an administrator). */
+  public record EndSession(String reason) implements Command, CborSerializable {}
+
+  private record Registered(int processId, int secretKey) implements Command {}
+
+  private record RegistrationFailed(int attempt, Throwable cause) implements Command {}
+
+  private record UpstreamReady(UpstreamConnection upstream) implements Command {}
+
+  private record UpstreamFailed(Throwable cause) implements Command {}
+
+  private record PipelineEnded() implements Command {}
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final int REGISTRATION_ATTEMPTS = 3;
+  private static final Duration REGISTRATION_TIMEOUT = Duration.ofSeconds(10);
+
+  private final ActorContext<Command> context;
+  private final Channel client;
+  private final Accepted startup;
+  private final SessionServices services;
+  private final List<FrontendMessage> pending = new ArrayList<>();
+  private Identity identity;
+  private UpstreamConnection upstream;
+  private int processId;
+  private int secretKey;
+
+  private SessionActor(
+      ActorContext<Command> context, Channel client, Accepted startup, SessionServices services) {
+    this.context = context;
+    this.client = client;
+    this.startup = startup;
+    this.services = services;
+  }
+
+  public static Behavior<Command> create(
+      Channel client, Accepted startup, SessionServices services) {
+    return Behaviors.setup(
+        context -> new SessionActor(context, client, startup, services).authenticate());
+  }
+
+  private Behavior<Command> authenticate() {
+    if (!services.authenticator().requiresPassword()) {
+      return login(Optional.empty());
+    }
+    client.writeAndFlush(BackendMessage.AuthenticationCleartextPassword.INSTANCE);
+    client.read();
+    return starting()
+        .onMessage(ClientDisconnected.class, gone -> Behaviors.stopped())
+        .onMessage(
+            FromClient.class,
+            from ->
+                from.message() instanceof AuthenticationResponse password
+                    ? login(Optional.of(password.password()))
+                    : fatal("08P01", "expected a password message"))
+        .build();
+  }
+
+  private Behavior<Command> login(Optional<String> password) {
+    LoginAttempt attempt =
+        new LoginAttempt(
+            startup.user(),
+            password,
+            (InetSocketAddress) client.remoteAddress(),
+            client.pipeline().get(SslHandler.class) != null);
+    LoginOutcome outcome = services.authenticator().authenticate(attempt);
+    if (outcome instanceof LoginOutcome.Rejected rejected) {
+      context.getLog().info("login refused for {}: {}", startup.user(), rejected.reason());
+      return fatal(rejected.sqlState(), rejected.reason());
+    }
+    identity = ((LoginOutcome.Authenticated) outcome).identity();
+    client.pipeline().get(FrontendDecoder.class).maxMessageBytes(services.maxMessageBytes());
+    register(1);
+    return registering();
+  }
+
+  private void register(int attempt) {
+    int candidateProcessId = RANDOM.nextInt(Integer.MAX_VALUE - 1) + 1;
+    int candidateSecret = RANDOM.nextInt();
+    context.askWithStatus(
+        Done.class,
+        services.sharding().entityRefFor(SessionControl.ENTITY_KEY, Integer.toString(candidateProcessId)),
+        REGISTRATION_TIMEOUT,
+        replyTo -> new SessionControl.Register(candidateSecret, context.getSelf(), replyTo),
+        (done, failure) ->
+            failure == null
+                ? new Registered(candidateProcessId, candidateSecret)
+                : new RegistrationFailed(attempt, failure));
+  }
+
+  private Behavior<Command> registering() {
+    return starting()
+        .onMessage(ClientDisconnected.class, gone -> Behaviors.stopped())
+        .onMessage(FromClient.class, this::hold)
+        .onMessage(
+            RegistrationFailed.class,
+            failed -> {
+              if (failed.attempt() < REGISTRATION_ATTEMPTS) {
+                register(failed.attempt() + 1);
+                return Behaviors.same();
+              }
+              context.getLog().error("session registration failed", failed.cause());
+              return fatal("53300", "the gateway could not register the session; try again");
+            })
+        .onMessage(
+            Registered.class,
+            registered -> {
+              processId = registered.processId();
+              secretKey = registered.secretKey();
+              context.pipeToSelf(
+                  services
+                      .upstreams()
+                      .connect(startup.target(), startup.upstreamParameters(), client.eventLoop()),
+                  (connection, failure) ->
+                      failure == null ? new UpstreamReady(connection) : new UpstreamFailed(failure));
+              return connecting();
+            })
+        .build();
+  }
+
+  private Behavior<Command> connecting() {
+    return starting()
+        .onMessage(ClientDisconnected.class, gone -> closingUnusedUpstream())
+        .onMessage(FromClient.class, this::hold)
+        .onMessage(
+            UpstreamFailed.class,
+            failed -> {
+              context
+                  .getLog()
+                  .warn(
+                      "cannot connect to target '{}': {}",
+                      startup.target().name(),
+                      failed.cause().toString());
+              return fatal(
+                  "08001",
+                  "the gateway could not connect to target '"
+                      + startup.target().name()
+                      + "'; the gateway log has details");
+            })
+        .onMessage(UpstreamReady.class, ready -> active(ready.upstream()))
+        .build();
+  }
+
+  private Behavior<Command> active(UpstreamConnection connection) {
+    upstream = connection;
+    client.write(BackendMessage.AuthenticationOk.INSTANCE);
+    connection.parameters().forEach(client::write);
+    client.write(new BackendMessage.BackendKeyData(processId, secretKey));
+    client.writeAndFlush(new BackendMessage.ReadyForQuery(connection.transactionStatus()));
+    client.pipeline().remove("startup");
+    context.getLog().info(
+        "session {} opened for {} on target '{}'",
+        processId, identity.subject(), startup.target().name());
+    context.pipeToSelf(
+        SessionPipeline.run(
+            client,
+            connection.channel(),
+            List.copyOf(pending),
+            services.stages().get(),
+            Materializer.matFromSystem(context.getSystem())),
+        (done, failure) -> new PipelineEnded());
+    return Behaviors.receive(Command.class)
+        .onMessage(
+            CancelQuery.class,
+            cancel -> {
+              services.upstreams().cancel(startup.target(), connection.key(), client.eventLoop());
+              return Behaviors.same();
+            })
+        .onMessage(
+            EndSession.class,
+            end -> fatal("57P01", "terminating connection due to administrator command: " + end.reason()))
+        .onMessage(PipelineEnded.class, ended -> Behaviors.stopped())
+        .onSignal(PostStop.class, this::closeChannels)
+        .build();
+  }
+
+  /** The client left while the upstream connection was being opened: close it when it arrives. */
+  private Behavior<Command> closingUnusedUpstream() {
+    return Behaviors.receive(Command.class)
+        .onMessage(UpstreamReady.class, ready -> {
+          upstream = ready.upstream();
+          return Behaviors.stopped();
+        })
+        .onMessage(UpstreamFailed.class, failed -> Behaviors.stopped())
+        .onSignal(PostStop.class, this::closeChannels)
+        .build();
+  }
+
+  /** Behaviour shared by the states before the pipeline runs. */
+  private org.apache.pekko.actor.typed.javadsl.BehaviorBuilder<Command> starting() {
+    return Behaviors.receive(Command.class)
+        .onMessage(CancelQuery.class, cancel -> Behaviors.same())
+        .onMessage(EndSession.class, end -> fatal("57P01", end.reason()))
+        .onSignal(PostStop.class, this::closeChannels);
+  }
+
+  private Behavior<Command> hold(FromClient from) {
+    if (from.message() == FrontendMessage.Terminate.INSTANCE) {
+      return Behaviors.stopped();
+    }
+    pending.add(from.message());
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> fatal(String sqlState, String message) {
+    client.writeAndFlush(ErrorResponse.fatal(sqlState, message));
+    return Behaviors.stopped();
+  }
+
+  private Behavior<Command> closeChannels(PostStop stop) {
+    LocalClose.close(client);
+    if (upstream != null) {
+      LocalClose.close(upstream.channel());
+    }
+    if (processId != 0) {
+      context.getLog().info("session {} closed", processId);
+    }
+    return Behaviors.same();
+  }
+}

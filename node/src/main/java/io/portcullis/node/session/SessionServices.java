@@ -1,0 +1,15 @@
+package io.portcullis.node.session;
+
+import io.portcullis.node.pipeline.SessionStages;
+import io.portcullis.node.upstream.UpstreamConnector;
+import io.portcullis.policy.identity.ClientAuthenticator;
+import java.util.function.Supplier;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+
+/** What every session of a node shares. */
+public record SessionServices(
+    ClientAuthenticator authenticator,
+    UpstreamConnector upstreams,
+    ClusterSharding sharding,
+    Supplier<SessionStages> stages,
+    int maxMessageBytes) {}

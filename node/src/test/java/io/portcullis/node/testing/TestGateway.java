@@ -1,0 +1,62 @@
+package io.portcullis.node.testing;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.portcullis.node.GatewayNode;
+import io.portcullis.node.config.ConfigLoader;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Optional;
+import java.util.Properties;
+
+/** Starts a real gateway node in the test JVM, on free ports, in front of {@link TestPostgres}. */
+public final class TestGateway {
+
+  private TestGateway() {}
+
+  /** A gateway whose target {@code main} is the tests' database; extra HOCON overrides last. */
+  public static GatewayNode start(String extraConfig) throws Exception {
+    return GatewayNode.start(config(extraConfig));
+  }
+
+  public static GatewayNode start() throws Exception {
+    return start("");
+  }
+
+  public static Config config(String extraConfig) {
+    TestPostgres.Server pg = TestPostgres.server();
+    String base =
+        """
+        portcullis.listener.port = 0
+        pekko.remote.artery.canonical.port = 0
+        pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+        portcullis.targets.main {
+          host = "%s"
+          port = %d
+          database = "%s"
+          user = "%s"
+          password = "%s"
+        }
+        """
+            .formatted(pg.host(), pg.port(), TestPostgres.DATABASE, pg.user(), pg.password());
+    return ConfigLoader.load(
+        Optional.empty(),
+        ConfigFactory.parseString(extraConfig).withFallback(ConfigFactory.parseString(base)));
+  }
+
+  public static String jdbcUrl(GatewayNode node, String params) {
+    return "jdbc:postgresql://127.0.0.1:" + node.port() + "/main" + (params.isEmpty() ? "" : "?" + params);
+  }
+
+  public static Connection connect(GatewayNode node, String user, String params)
+      throws SQLException {
+    Properties props = new Properties();
+    props.setProperty("user", user);
+    return DriverManager.getConnection(jdbcUrl(node, params), props);
+  }
+
+  public static Connection connect(GatewayNode node) throws SQLException {
+    return connect(node, "alice", "");
+  }
+}

@@ -1,0 +1,13 @@
+package io.portcullis.policy.identity;
+
+/** The result of checking a {@link LoginAttempt}. */
+public sealed interface LoginOutcome {
+
+  record Authenticated(Identity identity) implements LoginOutcome {}
+
+  /**
+   * @param sqlState 28000 (not allowed) or 28P01 (bad credentials)
+   * @param reason what the client is told: says what is wrong, never reveals secrets
+   */
+  record Rejected(String sqlState, String reason) implements LoginOutcome {}
+}
