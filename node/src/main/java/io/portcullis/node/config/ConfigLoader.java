@@ -7,11 +7,13 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * Builds the effective configuration: environment overrides (CONFIG_FORCE_*), then the operator's
- * file, then the built-in defaults. Resolution happens once, at the end, so that the operator's
+ * Builds the effective configuration: environment overrides (CONFIG_FORCE_*), then programmatic
+ * overrides, then the operator's file, then the built-in defaults. Resolution happens once, at the end, so that the operator's
  * file can refer to defaults and environment variables.
  */
 public final class ConfigLoader {
+
+  private static final String TARGETS = "portcullis.targets";
 
   private ConfigLoader() {}
 
@@ -22,11 +24,14 @@ public final class ConfigLoader {
                     ConfigFactory.parseFile(
                         path.toFile(), ConfigParseOptions.defaults().setAllowMissing(false)))
             .orElse(ConfigFactory.empty());
+    Config given = overrides.withFallback(operatorFile);
+    Config defaults = ConfigFactory.parseResourcesAnySyntax("application");
+    if (given.hasPath(TARGETS)) {
+      // Targets the operator lists replace the built-in local one instead of joining it.
+      defaults = defaults.withoutPath(TARGETS);
+    }
     Config layered =
-        ConfigFactory.systemEnvironmentOverrides()
-            .withFallback(overrides)
-            .withFallback(operatorFile)
-            .withFallback(ConfigFactory.parseResourcesAnySyntax("application"));
+        ConfigFactory.systemEnvironmentOverrides().withFallback(given).withFallback(defaults);
     return ConfigFactory.load(layered);
   }
 }

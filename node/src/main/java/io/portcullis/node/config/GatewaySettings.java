@@ -57,7 +57,7 @@ public record GatewaySettings(
             new StartupPolicy(
                 Set.copyOf(config.getStringList("startup.allowed-parameters")),
                 Set.copyOf(config.getStringList("startup.allowed-options"))),
-            targets(config.getConfig("targets")));
+            targets(config.getConfig("targets"), config.getConfig("target-defaults")));
     if (settings.targets.isEmpty()) {
       throw new ConfigException.BadValue(
           "portcullis.targets", "at least one upstream target must be configured");
@@ -93,10 +93,11 @@ public record GatewaySettings(
     };
   }
 
-  private static Map<String, TargetSettings> targets(Config config) {
+  private static Map<String, TargetSettings> targets(Config config, Config defaults) {
     Map<String, TargetSettings> targets = new LinkedHashMap<>();
     for (String name : config.root().keySet()) {
-      targets.put(name, TargetSettings.from(name, config.getConfig(quoted(name))));
+      targets.put(
+          name, TargetSettings.from(name, config.getConfig(quoted(name)).withFallback(defaults)));
     }
     return Map.copyOf(targets);
   }

@@ -27,7 +27,7 @@ final class ProtocolErrorHandler extends ChannelInboundHandlerAdapter {
         ? cause.getCause() : cause;
     if (root instanceof ProtocolException protocol) {
       log.info("protocol violation from {}: {}", ctx.channel().remoteAddress(), protocol.getMessage());
-      ctx.writeAndFlush(ErrorResponse.fatal(protocol.sqlState(), protocol.getMessage()))
+      ctx.channel().writeAndFlush(ErrorResponse.fatal(protocol.sqlState(), protocol.getMessage()))
           .addListener(ChannelFutureListener.CLOSE);
     } else if (root instanceof IOException) {
       log.debug("client connection {} failed: {}", ctx.channel().remoteAddress(), root.toString());

@@ -109,9 +109,9 @@ class ClientToolsTest {
   @Test
   void watchRepeatsUntilInterrupted() throws Exception {
     Process process =
-        tool("psql", "-d", "main", "-X", "-A", "-t", "-c", "SELECT 'tick'", "-c", "\\watch 0.1")
-            .redirectErrorStream(true)
-            .start();
+        tool("psql", "-d", "main", "-X", "-A", "-t").redirectErrorStream(true).start();
+    process.getOutputStream().write("SELECT 'tick' \\watch 0.1\n".getBytes(StandardCharsets.UTF_8));
+    process.getOutputStream().close();
     TimeUnit.MILLISECONDS.sleep(2000);
     signalInterrupt(process);
     assertThat(process.waitFor(15, TimeUnit.SECONDS)).as("psql ended after Ctrl-C").isTrue();
