@@ -4,11 +4,12 @@ import com.typesafe.config.Config;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.portcullis.node.config.GatewaySettings;
 import io.portcullis.node.control.SessionControl;
+import io.portcullis.node.pipeline.EventLoopDispatchers;
 import io.portcullis.node.pipeline.SessionStages;
 import io.portcullis.node.server.ClientListener;
+import io.portcullis.node.server.NettyTransport;
 import io.portcullis.node.server.StartupHandler;
 import io.portcullis.node.session.SessionActor;
 import io.portcullis.node.session.SessionServices;
@@ -61,17 +62,22 @@ public final class GatewayNode implements AutoCloseable {
       joinCluster(system);
       SessionControl.init(system);
       ClusterSharding sharding = ClusterSharding.get(system);
+      NettyTransport transport = NettyTransport.best();
+      EventLoopGroup acceptors = new MultiThreadIoEventLoopGroup(1, transport.ioHandlerFactory());
+      EventLoopGroup workers =
+          new MultiThreadIoEventLoopGroup(
+              settings.listener().ioThreads(), transport.ioHandlerFactory());
       SessionServices services =
           new SessionServices(
               settings.clientAuthenticator(),
-              new UpstreamConnector(settings.limits().maxMessageBytes()),
+              new UpstreamConnector(settings.limits().maxMessageBytes(), transport.channel()),
               sharding,
               SessionStages::passThrough,
+              EventLoopDispatchers.register(system, workers),
               settings.limits().maxMessageBytes());
-      EventLoopGroup acceptors = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-      EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
       ClientListener listener =
-          ClientListener.bind(settings, acceptors, workers, sessionFactory(system, services));
+          ClientListener.bind(
+              settings, acceptors, workers, transport, sessionFactory(system, services));
       log.info(
           "Portcullis listening on {}:{} for targets {}",
           settings.listener().host(),

@@ -21,7 +21,11 @@ public record GatewaySettings(
 
   /** Where clients connect; TLS is on when a certificate and key are given. */
   public record ListenerSettings(
-      String host, int port, Optional<Path> certificateFile, Optional<Path> privateKeyFile) {
+      String host,
+      int port,
+      int ioThreads,
+      Optional<Path> certificateFile,
+      Optional<Path> privateKeyFile) {
     public boolean tlsEnabled() {
       return certificateFile.isPresent();
     }
@@ -73,7 +77,13 @@ public record GatewaySettings(
           "portcullis.listener.tls",
           "certificate-file and private-key-file must be set together");
     }
-    return new ListenerSettings(config.getString("host"), config.getInt("port"), certificate, key);
+    int ioThreads = config.getInt("io-threads");
+    return new ListenerSettings(
+        config.getString("host"),
+        config.getInt("port"),
+        ioThreads > 0 ? ioThreads : Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
+        certificate,
+        key);
   }
 
   private static ClientAuthenticator clientAuthenticator(Config config) {

@@ -3,6 +3,7 @@ package io.portcullis.node.pipeline;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.Inlet;
 import org.apache.pekko.stream.SinkShape;
@@ -14,8 +15,8 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
 /**
  * Writes elements to a Netty channel. It pulls the next element only while the channel is
  * writable, so a client that stops reading stops the stream (and, through the stream, the
- * upstream socket). Writes are flushed once per burst: the flush is scheduled as an async callback
- * and so runs after every element already available has been written.
+ * upstream socket). Writes are flushed once per burst: the flush is a task on the channel's event
+ * loop, which runs after the stream has written every element already available.
  */
 public final class ChannelSink<T> extends GraphStage<SinkShape<T>> {
 
@@ -35,8 +36,12 @@ public final class ChannelSink<T> extends GraphStage<SinkShape<T>> {
   @Override
   public GraphStageLogic createLogic(Attributes attributes) {
     return new GraphStageLogic(shape) {
-      private AsyncCallback<Boolean> onFlush;
-      private boolean flushScheduled;
+      private final AtomicBoolean flushScheduled = new AtomicBoolean();
+      private final Runnable flush =
+          () -> {
+            flushScheduled.set(false);
+            channel.flush();
+          };
       private boolean awaitingWritable;
 
       {
@@ -46,9 +51,8 @@ public final class ChannelSink<T> extends GraphStage<SinkShape<T>> {
               @Override
               public void onPush() {
                 channel.write(grab(in), channel.voidPromise());
-                if (!flushScheduled) {
-                  flushScheduled = true;
-                  onFlush.invoke(true);
+                if (flushScheduled.compareAndSet(false, true)) {
+                  channel.eventLoop().execute(flush);
                 }
                 if (channel.isWritable()) {
                   pull(in);
@@ -73,12 +77,6 @@ public final class ChannelSink<T> extends GraphStage<SinkShape<T>> {
 
       @Override
       public void preStart() {
-        onFlush =
-            createAsyncCallback(
-                ignored -> {
-                  flushScheduled = false;
-                  channel.flush();
-                });
         AsyncCallback<Boolean> onWritable = createAsyncCallback(ignored -> writable());
         AsyncCallback<Boolean> onClosed = createAsyncCallback(ignored -> completeStage());
         channel.pipeline().addLast("sink", new Bridge(onWritable, onClosed));

@@ -16,11 +16,13 @@ import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 
 /**
- * Emits the decoded messages of a Netty channel whose auto-read is off. It asks the socket for
- * one more read only when downstream demands an element and everything from the previous read has
- * been emitted, so a slow consumer stops the socket being read (TCP flow control does the rest).
- * Completes when the gateway closed the channel, fails with {@link ConnectionLostException} when
- * the peer did.
+ * Emits the decoded messages of a Netty channel. The socket is read while downstream keeps up; when
+ * a read arrives while messages of the previous one are still waiting, auto-read is switched off
+ * until they are all taken, so a slow consumer stops the socket being read (and TCP flow control
+ * stops the peer) with at most two reads' worth of messages held here. In the usual
+ * request/response rhythm nothing waits, so the socket's read interest never changes (no system
+ * call per message). Completes when the gateway
+ * closed the channel, fails with {@link ConnectionLostException} when the peer did.
  */
 public final class ChannelSource<T> extends GraphStage<SourceShape<T>> {
 
@@ -43,7 +45,6 @@ public final class ChannelSource<T> extends GraphStage<SourceShape<T>> {
   public GraphStageLogic createLogic(Attributes attributes) {
     return new GraphStageLogic(shape) {
       private final ArrayDeque<T> buffer = new ArrayDeque<>();
-      private boolean reading;
       private boolean closed;
 
       {
@@ -71,11 +72,15 @@ public final class ChannelSource<T> extends GraphStage<SourceShape<T>> {
         channel.pipeline().addLast("source", new Bridge(onRead, onFailure, onClosed));
         if (!channel.isActive()) {
           closed();
+          return;
         }
+        channel.config().setAutoRead(true);
       }
 
       private void received(List<T> batch) {
-        reading = false;
+        if (!buffer.isEmpty()) {
+          channel.config().setAutoRead(false);
+        }
         buffer.addAll(batch);
         if (isAvailable(out)) {
           emitOrRead();
@@ -88,9 +93,8 @@ public final class ChannelSource<T> extends GraphStage<SourceShape<T>> {
           push(out, next);
         } else if (closed) {
           finish();
-        } else if (!reading) {
-          reading = true;
-          channel.read();
+        } else if (!channel.config().isAutoRead()) {
+          channel.config().setAutoRead(true);
         }
       }
 

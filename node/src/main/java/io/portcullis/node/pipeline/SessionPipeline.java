@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.japi.pf.PFBuilder;
+import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -36,6 +37,7 @@ public final class SessionPipeline {
 
   /**
    * @param pending client messages that arrived before the pipeline started, sent first
+   * @param dispatcher runs the streams on the event loop of the session's sockets
    * @return completes when both directions have ended
    */
   public static CompletionStage<Done> run(
@@ -43,6 +45,7 @@ public final class SessionPipeline {
       Channel upstream,
       List<FrontendMessage> pending,
       SessionStages stages,
+      Attributes dispatcher,
       Materializer materializer) {
     CompletionStage<Done> toUpstream =
         Source.from(pending)
@@ -53,6 +56,7 @@ public final class SessionPipeline {
             .takeWhile(message -> message != FrontendMessage.Terminate.INSTANCE, true)
             .watchTermination(Keep.right())
             .to(Sink.fromGraph(new ChannelSink<>(upstream)))
+            .withAttributes(dispatcher)
             .run(materializer);
     CompletionStage<Done> toClient =
         Source.fromGraph(new ChannelSource<>(upstream, BackendMessage.class))
@@ -73,6 +77,7 @@ public final class SessionPipeline {
                     .build())
             .watchTermination(Keep.right())
             .to(Sink.fromGraph(new ChannelSink<>(client)))
+            .withAttributes(dispatcher)
             .run(materializer);
     return CompletableFuture.allOf(
             toUpstream.handle((done, failure) -> done).toCompletableFuture(),

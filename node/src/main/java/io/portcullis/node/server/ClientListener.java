@@ -6,7 +6,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.portcullis.node.config.GatewaySettings;
@@ -30,6 +29,7 @@ public final class ClientListener implements AutoCloseable {
       GatewaySettings settings,
       EventLoopGroup acceptors,
       EventLoopGroup workers,
+      NettyTransport transport,
       StartupHandler.SessionFactory sessions)
       throws InterruptedException, SSLException {
     Optional<SslContext> tls = serverTls(settings.listener());
@@ -38,7 +38,7 @@ public final class ClientListener implements AutoCloseable {
     Channel channel =
         new ServerBootstrap()
             .group(acceptors, workers)
-            .channel(NioServerSocketChannel.class)
+            .channel(transport.serverChannel())
             .childOption(ChannelOption.AUTO_READ, false)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childHandler(

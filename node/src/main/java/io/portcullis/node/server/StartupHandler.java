@@ -1,7 +1,6 @@
 package io.portcullis.node.server;
 
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslContext;
@@ -29,6 +28,7 @@ public final class StartupHandler extends ChannelInboundHandlerAdapter {
   private final StartupNegotiation negotiation;
   private final SessionFactory sessions;
   private ActorRef<SessionActor.Command> session;
+  private boolean refused;
 
   /** Creates the actor of a session whose StartupMessage was accepted. */
   public interface SessionFactory {
@@ -53,6 +53,9 @@ public final class StartupHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     FrontendMessage message = (FrontendMessage) msg;
+    if (refused) {
+      return;
+    }
     if (session != null) {
       session.tell(new SessionActor.FromClient(message));
       return;
@@ -93,9 +96,9 @@ public final class StartupHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private static void refuse(ChannelHandlerContext ctx, String sqlState, String message) {
-    ctx.writeAndFlush(ErrorResponse.fatal(sqlState, message))
-        .addListener(ChannelFutureListener.CLOSE);
+  private void refuse(ChannelHandlerContext ctx, String sqlState, String message) {
+    refused = true;
+    ProtocolErrorHandler.refuse(ctx.channel(), ErrorResponse.fatal(sqlState, message));
   }
 
   @Override

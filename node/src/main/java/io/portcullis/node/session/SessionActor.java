@@ -208,6 +208,7 @@ public final class SessionActor {
             connection.channel(),
             List.copyOf(pending),
             services.stages().get(),
+            services.dispatchers().on(client.eventLoop()),
             Materializer.matFromSystem(context.getSystem())),
         (done, failure) -> new PipelineEnded());
     return Behaviors.receive(Command.class)

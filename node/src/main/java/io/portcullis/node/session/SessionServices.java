@@ -1,5 +1,6 @@
 package io.portcullis.node.session;
 
+import io.portcullis.node.pipeline.EventLoopDispatchers;
 import io.portcullis.node.pipeline.SessionStages;
 import io.portcullis.node.upstream.UpstreamConnector;
 import io.portcullis.policy.identity.ClientAuthenticator;
@@ -12,4 +13,5 @@ public record SessionServices(
     UpstreamConnector upstreams,
     ClusterSharding sharding,
     Supplier<SessionStages> stages,
+    EventLoopDispatchers dispatchers,
     int maxMessageBytes) {}

@@ -9,7 +9,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -38,10 +37,13 @@ public final class UpstreamConnector {
   private static final int PROTOCOL_3_0 = 3 << 16;
 
   private final int maxMessageBytes;
+  private final Class<? extends SocketChannel> channelType;
   private final Map<String, SslContext> sslContexts = new ConcurrentHashMap<>();
 
-  public UpstreamConnector(int maxMessageBytes) {
+  /** @param channelType the socket channel class matching the event loops' transport */
+  public UpstreamConnector(int maxMessageBytes, Class<? extends SocketChannel> channelType) {
     this.maxMessageBytes = maxMessageBytes;
+    this.channelType = channelType;
   }
 
   /**
@@ -107,7 +109,7 @@ public final class UpstreamConnector {
   private Bootstrap bootstrap(TargetSettings target, EventLoop loop) {
     return new Bootstrap()
         .group(loop)
-        .channel(NioSocketChannel.class)
+        .channel(channelType)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) target.connectTimeout().toMillis())
         .handler(
