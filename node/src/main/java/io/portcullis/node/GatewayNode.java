@@ -19,6 +19,7 @@ import io.portcullis.protocol.FrontendMessage.CancelRequest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -56,6 +57,13 @@ public final class GatewayNode implements AutoCloseable {
   }
 
   public static GatewayNode start(Config config) throws Exception {
+    return start(config, SessionStages::passThrough);
+  }
+
+  /**
+   * @param stages makes the stages of each new session's pipeline
+   */
+  public static GatewayNode start(Config config, Supplier<SessionStages> stages) throws Exception {
     GatewaySettings settings = GatewaySettings.from(config);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "portcullis", config);
     try {
@@ -72,7 +80,7 @@ public final class GatewayNode implements AutoCloseable {
               settings.clientAuthenticator(),
               new UpstreamConnector(settings.limits().maxMessageBytes(), transport.channel()),
               sharding,
-              SessionStages::passThrough,
+              stages,
               EventLoopDispatchers.register(system, workers),
               settings.limits().maxMessageBytes());
       ClientListener listener =
@@ -99,7 +107,8 @@ public final class GatewayNode implements AutoCloseable {
     while (cluster.selfMember().status() != MemberStatus.up()) {
       if (Instant.now().isAfter(deadline)) {
         throw new IllegalStateException(
-            "this node did not join the cluster within " + CLUSTER_JOIN_TIMEOUT.toSeconds()
+            "this node did not join the cluster within "
+                + CLUSTER_JOIN_TIMEOUT.toSeconds()
                 + "s; check pekko.cluster.seed-nodes");
       }
       Thread.sleep(20);

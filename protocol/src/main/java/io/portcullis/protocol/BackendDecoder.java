@@ -44,71 +44,72 @@ import java.util.List;
  */
 public final class BackendDecoder extends ByteToMessageDecoder {
 
-    private static final MessageTypes<BackendMessage> TYPES = new MessageTypes<BackendMessage>("backend")
-            .add('R', "Authentication", BackendDecoder::decodeAuthentication)
-            .add('K', "BackendKeyData", BackendKeyData::decode)
-            .add('2', "BindComplete", body -> BindComplete.INSTANCE)
-            .add('3', "CloseComplete", body -> CloseComplete.INSTANCE)
-            .add('C', "CommandComplete", CommandComplete::decode)
-            .add('d', "CopyData", CopyData::decode)
-            .add('c', "CopyDone", body -> CopyDone.INSTANCE)
-            .add('G', "CopyInResponse", CopyInResponse::decode)
-            .add('H', "CopyOutResponse", CopyOutResponse::decode)
-            .add('W', "CopyBothResponse", CopyBothResponse::decode)
-            .add('D', "DataRow", DataRow::decode)
-            .add('I', "EmptyQueryResponse", body -> EmptyQueryResponse.INSTANCE)
-            .add('E', "ErrorResponse", ErrorResponse::decode)
-            .add('N', "NoticeResponse", NoticeResponse::decode)
-            .add('V', "FunctionCallResponse", FunctionCallResponse::decode)
-            .add('v', "NegotiateProtocolVersion", NegotiateProtocolVersion::decode)
-            .add('n', "NoData", body -> NoData.INSTANCE)
-            .add('A', "NotificationResponse", NotificationResponse::decode)
-            .add('t', "ParameterDescription", ParameterDescription::decode)
-            .add('S', "ParameterStatus", ParameterStatus::decode)
-            .add('1', "ParseComplete", body -> ParseComplete.INSTANCE)
-            .add('s', "PortalSuspended", body -> PortalSuspended.INSTANCE)
-            .add('Z', "ReadyForQuery", ReadyForQuery::decode)
-            .add('T', "RowDescription", RowDescription::decode);
+  private static final MessageTypes<BackendMessage> TYPES =
+      new MessageTypes<BackendMessage>("backend")
+          .add('R', "Authentication", BackendDecoder::decodeAuthentication)
+          .add('K', "BackendKeyData", BackendKeyData::decode)
+          .add('2', "BindComplete", body -> BindComplete.INSTANCE)
+          .add('3', "CloseComplete", body -> CloseComplete.INSTANCE)
+          .add('C', "CommandComplete", CommandComplete::decode)
+          .add('d', "CopyData", CopyData::decode)
+          .add('c', "CopyDone", body -> CopyDone.INSTANCE)
+          .add('G', "CopyInResponse", CopyInResponse::decode)
+          .add('H', "CopyOutResponse", CopyOutResponse::decode)
+          .add('W', "CopyBothResponse", CopyBothResponse::decode)
+          .add('D', "DataRow", DataRow::decode)
+          .add('I', "EmptyQueryResponse", body -> EmptyQueryResponse.INSTANCE)
+          .add('E', "ErrorResponse", ErrorResponse::decode)
+          .add('N', "NoticeResponse", NoticeResponse::decode)
+          .add('V', "FunctionCallResponse", FunctionCallResponse::decode)
+          .add('v', "NegotiateProtocolVersion", NegotiateProtocolVersion::decode)
+          .add('n', "NoData", body -> NoData.INSTANCE)
+          .add('A', "NotificationResponse", NotificationResponse::decode)
+          .add('t', "ParameterDescription", ParameterDescription::decode)
+          .add('S', "ParameterStatus", ParameterStatus::decode)
+          .add('1', "ParseComplete", body -> ParseComplete.INSTANCE)
+          .add('s', "PortalSuspended", body -> PortalSuspended.INSTANCE)
+          .add('Z', "ReadyForQuery", ReadyForQuery::decode)
+          .add('T', "RowDescription", RowDescription::decode);
 
-    private final int maxMessageBytes;
-    private boolean failed;
+  private final int maxMessageBytes;
+  private boolean failed;
 
-    public BackendDecoder(int maxMessageBytes) {
-        if (maxMessageBytes < Integer.BYTES) {
-            throw new IllegalArgumentException("message limit too small: " + maxMessageBytes + " bytes");
-        }
-        this.maxMessageBytes = maxMessageBytes;
+  public BackendDecoder(int maxMessageBytes) {
+    if (maxMessageBytes < Integer.BYTES) {
+      throw new IllegalArgumentException("message limit too small: " + maxMessageBytes + " bytes");
     }
+    this.maxMessageBytes = maxMessageBytes;
+  }
 
-    @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        if (failed) {
-            in.skipBytes(in.readableBytes());
-            return;
-        }
-        try {
-            BackendMessage message = TYPES.read(in, maxMessageBytes);
-            if (message != null) {
-                out.add(message);
-            }
-        } catch (ProtocolException e) {
-            failed = true;
-            in.skipBytes(in.readableBytes());
-            ctx.fireExceptionCaught(e);
-        }
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    if (failed) {
+      in.skipBytes(in.readableBytes());
+      return;
     }
+    try {
+      BackendMessage message = TYPES.read(in, maxMessageBytes);
+      if (message != null) {
+        out.add(message);
+      }
+    } catch (ProtocolException e) {
+      failed = true;
+      in.skipBytes(in.readableBytes());
+      ctx.fireExceptionCaught(e);
+    }
+  }
 
-    /** {@code int32 code | data}: the code selects the request. */
-    private static Authentication decodeAuthentication(ByteBuf body) {
-        int code = body.readInt();
-        return switch (code) {
-            case AuthenticationOk.CODE -> AuthenticationOk.INSTANCE;
-            case AuthenticationCleartextPassword.CODE -> AuthenticationCleartextPassword.INSTANCE;
-            case AuthenticationMd5Password.CODE -> AuthenticationMd5Password.decode(body);
-            case AuthenticationSasl.CODE -> AuthenticationSasl.decode(body);
-            case AuthenticationSaslContinue.CODE -> AuthenticationSaslContinue.decode(body);
-            case AuthenticationSaslFinal.CODE -> AuthenticationSaslFinal.decode(body);
-            default -> new AuthenticationOther(code, Wire.readRest(body));
-        };
-    }
+  /** {@code int32 code | data}: the code selects the request. */
+  private static Authentication decodeAuthentication(ByteBuf body) {
+    int code = body.readInt();
+    return switch (code) {
+      case AuthenticationOk.CODE -> AuthenticationOk.INSTANCE;
+      case AuthenticationCleartextPassword.CODE -> AuthenticationCleartextPassword.INSTANCE;
+      case AuthenticationMd5Password.CODE -> AuthenticationMd5Password.decode(body);
+      case AuthenticationSasl.CODE -> AuthenticationSasl.decode(body);
+      case AuthenticationSaslContinue.CODE -> AuthenticationSaslContinue.decode(body);
+      case AuthenticationSaslFinal.CODE -> AuthenticationSaslFinal.decode(body);
+      default -> new AuthenticationOther(code, Wire.readRest(body));
+    };
+  }
 }

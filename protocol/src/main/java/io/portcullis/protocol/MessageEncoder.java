@@ -5,18 +5,20 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToByteEncoder;
 
-/** Encodes any {@link WireMessage}, frontend or backend. Stateless, so one instance can be shared. */
+/**
+ * Encodes any {@link WireMessage}, frontend or backend. Stateless, so one instance can be shared.
+ */
 @ChannelHandler.Sharable
 public final class MessageEncoder extends MessageToByteEncoder<WireMessage> {
 
-    public static final MessageEncoder INSTANCE = new MessageEncoder();
+  public static final MessageEncoder INSTANCE = new MessageEncoder();
 
-    public MessageEncoder() {
-        super(WireMessage.class);
-    }
+  public MessageEncoder() {
+    super(WireMessage.class);
+  }
 
-    @Override
-    protected void encode(ChannelHandlerContext ctx, WireMessage message, ByteBuf out) {
-        message.writeTo(out);
-    }
+  @Override
+  protected void encode(ChannelHandlerContext ctx, WireMessage message, ByteBuf out) {
+    message.writeTo(out);
+  }
 }

@@ -11,56 +11,56 @@ import io.netty.buffer.ByteBuf;
  */
 public interface WireMessage {
 
-    /**
-     * Writes the complete message: type byte, int32 length (counting itself but not the type
-     * byte), body. Startup-phase packets have no type byte.
-     */
-    void writeTo(ByteBuf out);
+  /**
+   * Writes the complete message: type byte, int32 length (counting itself but not the type byte),
+   * body. Startup-phase packets have no type byte.
+   */
+  void writeTo(ByteBuf out);
 
-    /**
-     * Bulk data during COPY, in either direction. The array is not copied.
-     *
-     * <p>{@code 'd' | int32 len | bytes data}
-     */
-    record CopyData(byte[] data) implements FrontendMessage, BackendMessage {
-        static CopyData decode(ByteBuf body) {
-            return new CopyData(Wire.readRest(body));
-        }
-
-        @Override
-        public void writeTo(ByteBuf out) {
-            int start = Wire.begin(out, 'd');
-            out.writeBytes(data);
-            Wire.end(out, start);
-        }
-
-        @Override
-        public boolean equals(Object other) {
-            return Records.equals(this, other);
-        }
-
-        @Override
-        public int hashCode() {
-            return Records.hashCode(this);
-        }
-
-        @Override
-        public String toString() {
-            return Records.toString(this);
-        }
+  /**
+   * Bulk data during COPY, in either direction. The array is not copied.
+   *
+   * <p>{@code 'd' | int32 len | bytes data}
+   */
+  record CopyData(byte[] data) implements FrontendMessage, BackendMessage {
+    static CopyData decode(ByteBuf body) {
+      return new CopyData(Wire.readRest(body));
     }
 
-    /**
-     * End of COPY data, in either direction.
-     *
-     * <p>{@code 'c' | int32 4}
-     */
-    enum CopyDone implements FrontendMessage, BackendMessage {
-        INSTANCE;
-
-        @Override
-        public void writeTo(ByteBuf out) {
-            Wire.writeEmpty(out, 'c');
-        }
+    @Override
+    public void writeTo(ByteBuf out) {
+      int start = Wire.begin(out, 'd');
+      out.writeBytes(data);
+      Wire.end(out, start);
     }
+
+    @Override
+    public boolean equals(Object other) {
+      return Records.equals(this, other);
+    }
+
+    @Override
+    public int hashCode() {
+      return Records.hashCode(this);
+    }
+
+    @Override
+    public String toString() {
+      return Records.toString(this);
+    }
+  }
+
+  /**
+   * End of COPY data, in either direction.
+   *
+   * <p>{@code 'c' | int32 4}
+   */
+  enum CopyDone implements FrontendMessage, BackendMessage {
+    INSTANCE;
+
+    @Override
+    public void writeTo(ByteBuf out) {
+      Wire.writeEmpty(out, 'c');
+    }
+  }
 }

@@ -8,8 +8,8 @@ import java.util.Optional;
 
 /**
  * Builds the effective configuration: environment overrides (CONFIG_FORCE_*), then programmatic
- * overrides, then the operator's file, then the built-in defaults. Resolution happens once, at the end, so that the operator's
- * file can refer to defaults and environment variables.
+ * overrides, then the operator's file, then the built-in defaults. Resolution happens once, at the
+ * end, so that the operator's file can refer to defaults and environment variables.
  */
 public final class ConfigLoader {
 

@@ -74,8 +74,7 @@ public record GatewaySettings(
     Optional<Path> key = optionalPath(config, "tls.private-key-file");
     if (certificate.isPresent() != key.isPresent()) {
       throw new ConfigException.BadValue(
-          "portcullis.listener.tls",
-          "certificate-file and private-key-file must be set together");
+          "portcullis.listener.tls", "certificate-file and private-key-file must be set together");
     }
     int ioThreads = config.getInt("io-threads");
     return new ListenerSettings(

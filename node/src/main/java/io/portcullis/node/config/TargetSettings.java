@@ -9,8 +9,8 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * One upstream PostgreSQL database and the credentials the gateway uses for it. Clients select
- * a target by name and never learn these credentials.
+ * One upstream PostgreSQL database and the credentials the gateway uses for it. Clients select a
+ * target by name and never learn these credentials.
  */
 public record TargetSettings(
     String name,

@@ -30,7 +30,9 @@ public final class SessionControl {
       int secretKey, ActorRef<SessionActor.Command> session, ActorRef<StatusReply<Done>> replyTo)
       implements Command {}
 
-  /** A CancelRequest: acted on only when the secret matches, and never answered (as in PostgreSQL). */
+  /**
+   * A CancelRequest: acted on only when the secret matches, and never answered (as in PostgreSQL).
+   */
   public record Cancel(int secretKey) implements Command {}
 
   public record End(String reason, ActorRef<StatusReply<Done>> replyTo) implements Command {}
@@ -44,23 +46,25 @@ public final class SessionControl {
   }
 
   private static Behavior<Command> unregistered() {
-    return Behaviors.setup(context -> Behaviors.receive(Command.class)
-        .onMessage(
-            Register.class,
-            register -> {
-              context.watchWith(register.session(), new SessionStopped());
-              register.replyTo().tell(StatusReply.ack());
-              return registered(register.secretKey(), register.session());
-            })
-        .onMessage(Cancel.class, cancel -> Behaviors.same())
-        .onMessage(
-            End.class,
-            end -> {
-              end.replyTo().tell(StatusReply.error("no such session"));
-              return Behaviors.same();
-            })
-        .onMessage(SessionStopped.class, stopped -> Behaviors.same())
-        .build());
+    return Behaviors.setup(
+        context ->
+            Behaviors.receive(Command.class)
+                .onMessage(
+                    Register.class,
+                    register -> {
+                      context.watchWith(register.session(), new SessionStopped());
+                      register.replyTo().tell(StatusReply.ack());
+                      return registered(register.secretKey(), register.session());
+                    })
+                .onMessage(Cancel.class, cancel -> Behaviors.same())
+                .onMessage(
+                    End.class,
+                    end -> {
+                      end.replyTo().tell(StatusReply.error("no such session"));
+                      return Behaviors.same();
+                    })
+                .onMessage(SessionStopped.class, stopped -> Behaviors.same())
+                .build());
   }
 
   private static Behavior<Command> registered(

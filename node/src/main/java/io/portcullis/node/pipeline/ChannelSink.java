@@ -13,10 +13,10 @@ import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 
 /**
- * Writes elements to a Netty channel. It pulls the next element only while the channel is
- * writable, so a client that stops reading stops the stream (and, through the stream, the
- * upstream socket). Writes are flushed once per burst: the flush is a task on the channel's event
- * loop, which runs after the stream has written every element already available.
+ * Writes elements to a Netty channel. It pulls the next element only while the channel is writable,
+ * so a client that stops reading stops the stream (and, through the stream, the upstream socket).
+ * Writes are flushed once per burst: the flush is a task on the channel's event loop, which runs
+ * after the stream has written every element already available.
  */
 public final class ChannelSink<T> extends GraphStage<SinkShape<T>> {
 

@@ -21,8 +21,8 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
  * until they are all taken, so a slow consumer stops the socket being read (and TCP flow control
  * stops the peer) with at most two reads' worth of messages held here. In the usual
  * request/response rhythm nothing waits, so the socket's read interest never changes (no system
- * call per message). Completes when the gateway
- * closed the channel, fails with {@link ConnectionLostException} when the peer did.
+ * call per message). Completes when the gateway closed the channel, fails with {@link
+ * ConnectionLostException} when the peer did.
  */
 public final class ChannelSource<T> extends GraphStage<SourceShape<T>> {
 

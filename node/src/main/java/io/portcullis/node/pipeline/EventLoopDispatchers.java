@@ -23,10 +23,10 @@ import scala.concurrent.duration.Duration;
 import scala.concurrent.duration.FiniteDuration;
 
 /**
- * One Pekko dispatcher per Netty event loop. A session's client and upstream sockets share an
- * event loop, and its streams run on that loop's dispatcher, so a statement travels from socket
- * to socket on one thread: no hand-off between Netty and stream threads on the hot path, which
- * is what keeps the gateway's overhead close to a C proxy's.
+ * One Pekko dispatcher per Netty event loop. A session's client and upstream sockets share an event
+ * loop, and its streams run on that loop's dispatcher, so a statement travels from socket to socket
+ * on one thread: no hand-off between Netty and stream threads on the hot path, which is what keeps
+ * the gateway's overhead close to a C proxy's.
  */
 public final class EventLoopDispatchers {
 

@@ -18,8 +18,13 @@ public final class LocalClose {
   /** Closes after everything already written has been flushed. */
   public static void close(Channel channel) {
     channel.attr(CLOSED_LOCALLY).set(true);
-    channel.eventLoop().execute(() -> channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER)
-        .addListener(ChannelFutureListener.CLOSE));
+    channel
+        .eventLoop()
+        .execute(
+            () ->
+                channel
+                    .writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER)
+                    .addListener(ChannelFutureListener.CLOSE));
   }
 
   static boolean wasLocal(Channel channel) {

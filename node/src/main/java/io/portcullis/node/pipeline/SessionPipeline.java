@@ -72,7 +72,8 @@ public final class SessionPipeline {
                         failure -> {
                           log.error("session stream failed", failure);
                           return ErrorResponse.fatal(
-                              "XX000", "internal error in the gateway; the gateway log has details");
+                              "XX000",
+                              "internal error in the gateway; the gateway log has details");
                         })
                     .build())
             .watchTermination(Keep.right())

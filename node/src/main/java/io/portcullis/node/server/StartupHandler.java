@@ -17,10 +17,10 @@ import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
- * Handles a client connection's first packets on the event loop: TLS negotiation (which must
- * change the Netty pipeline before the next byte is read), CancelRequest, and the StartupMessage,
- * which creates the session actor. Until the session's pipeline takes over the socket, later
- * messages are handed to that actor.
+ * Handles a client connection's first packets on the event loop: TLS negotiation (which must change
+ * the Netty pipeline before the next byte is read), CancelRequest, and the StartupMessage, which
+ * creates the session actor. Until the session's pipeline takes over the socket, later messages are
+ * handed to that actor.
  */
 public final class StartupHandler extends ChannelInboundHandlerAdapter {
 
@@ -38,7 +38,8 @@ public final class StartupHandler extends ChannelInboundHandlerAdapter {
     void cancel(CancelRequest request);
   }
 
-  StartupHandler(Optional<SslContext> tls, StartupNegotiation negotiation, SessionFactory sessions) {
+  StartupHandler(
+      Optional<SslContext> tls, StartupNegotiation negotiation, SessionFactory sessions) {
     this.tls = tls;
     this.negotiation = negotiation;
     this.sessions = sessions;

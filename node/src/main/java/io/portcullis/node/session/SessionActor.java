@@ -27,15 +27,14 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.stream.Materializer;
 
 /**
  * One client connection, from its StartupMessage to its last byte. It authenticates the client,
  * registers the session cluster-wide (for cancel and administrative end), opens the upstream
- * connection with the gateway's credentials, and then runs the session's stream pipeline. The
- * actor stays off the hot path: once the pipeline runs, statements flow through stream stages and
- * the actor only handles control (cancel, end, completion).
+ * connection with the gateway's credentials, and then runs the session's stream pipeline. The actor
+ * stays off the hot path: once the pipeline runs, statements flow through stream stages and the
+ * actor only handles control (cancel, end, completion).
  */
 public final class SessionActor {
 
@@ -130,7 +129,9 @@ public final class SessionActor {
     int candidateSecret = RANDOM.nextInt();
     context.askWithStatus(
         Done.class,
-        services.sharding().entityRefFor(SessionControl.ENTITY_KEY, Integer.toString(candidateProcessId)),
+        services
+            .sharding()
+            .entityRefFor(SessionControl.ENTITY_KEY, Integer.toString(candidateProcessId)),
         REGISTRATION_TIMEOUT,
         replyTo -> new SessionControl.Register(candidateSecret, context.getSelf(), replyTo),
         (done, failure) ->
@@ -163,7 +164,9 @@ public final class SessionActor {
                       .upstreams()
                       .connect(startup.target(), startup.upstreamParameters(), client.eventLoop()),
                   (connection, failure) ->
-                      failure == null ? new UpstreamReady(connection) : new UpstreamFailed(failure));
+                      failure == null
+                          ? new UpstreamReady(connection)
+                          : new UpstreamFailed(failure));
               return connecting();
             })
         .build();
@@ -199,9 +202,13 @@ public final class SessionActor {
     client.write(new BackendMessage.BackendKeyData(processId, secretKey));
     client.writeAndFlush(new BackendMessage.ReadyForQuery(connection.transactionStatus()));
     client.pipeline().remove("startup");
-    context.getLog().info(
-        "session {} opened for {} on target '{}'",
-        processId, identity.subject(), startup.target().name());
+    context
+        .getLog()
+        .info(
+            "session {} opened for {} on target '{}'",
+            processId,
+            identity.subject(),
+            startup.target().name());
     context.pipeToSelf(
         SessionPipeline.run(
             client,
@@ -220,7 +227,10 @@ public final class SessionActor {
             })
         .onMessage(
             EndSession.class,
-            end -> fatal("57P01", "terminating connection due to administrator command: " + end.reason()))
+            end ->
+                fatal(
+                    "57P01",
+                    "terminating connection due to administrator command: " + end.reason()))
         .onMessage(PipelineEnded.class, ended -> Behaviors.stopped())
         .onSignal(PostStop.class, this::closeChannels)
         .build();
@@ -229,10 +239,12 @@ public final class SessionActor {
   /** The client left while the upstream connection was being opened: close it when it arrives. */
   private Behavior<Command> closingUnusedUpstream() {
     return Behaviors.receive(Command.class)
-        .onMessage(UpstreamReady.class, ready -> {
-          upstream = ready.upstream();
-          return Behaviors.stopped();
-        })
+        .onMessage(
+            UpstreamReady.class,
+            ready -> {
+              upstream = ready.upstream();
+              return Behaviors.stopped();
+            })
         .onMessage(UpstreamFailed.class, failed -> Behaviors.stopped())
         .onSignal(PostStop.class, this::closeChannels)
         .build();

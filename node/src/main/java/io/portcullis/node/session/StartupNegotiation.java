@@ -14,9 +14,9 @@ import java.util.Set;
 
 /**
  * Decides what a client's StartupMessage may ask for: which target, which user, and which of its
- * parameters reach the upstream. Anything that could change the upstream session's behaviour
- * behind the policy's back (a {@code search_path} in {@code options}, a replication connection,
- * an unknown GUC passed as a startup parameter) is refused here, before a connection is made.
+ * parameters reach the upstream. Anything that could change the upstream session's behaviour behind
+ * the policy's back (a {@code search_path} in {@code options}, a replication connection, an unknown
+ * GUC passed as a startup parameter) is refused here, before a connection is made.
  */
 public final class StartupNegotiation {
 
@@ -30,8 +30,8 @@ public final class StartupNegotiation {
    * @param user the user name the client gave: its identity, checked by the authenticator
    * @param target the upstream the client selected with {@code database}
    * @param upstreamParameters what the gateway sends upstream besides user and database
-   * @param negotiation what to answer first when the client asked for a newer minor version or
-   *     for protocol options the gateway does not support
+   * @param negotiation what to answer first when the client asked for a newer minor version or for
+   *     protocol options the gateway does not support
    */
   public record Accepted(
       String user,
@@ -146,13 +146,14 @@ public final class StartupNegotiation {
         return Optional.of(
             new Refused(
                 "42501",
-                "startup option \"" + word + "\" is not allowed through Portcullis;"
+                "startup option \""
+                    + word
+                    + "\" is not allowed through Portcullis;"
                     + " only -c name=value settings are accepted"));
       }
       int equals = setting.indexOf('=');
       if (equals <= 0) {
-        return Optional.of(
-            new Refused("22023", "startup option \"" + setting + "\" has no value"));
+        return Optional.of(new Refused("22023", "startup option \"" + setting + "\" has no value"));
       }
       String name = setting.substring(0, equals).replace('-', '_');
       if (!policy.allowedOptions().contains(name)) {
@@ -169,7 +170,9 @@ public final class StartupNegotiation {
     return Optional.empty();
   }
 
-  /** Splits {@code options} as PostgreSQL's pg_split_opts does: spaces separate, backslash escapes. */
+  /**
+   * Splits {@code options} as PostgreSQL's pg_split_opts does: spaces separate, backslash escapes.
+   */
   static List<String> splitOptions(String options) {
     List<String> words = new ArrayList<>();
     StringBuilder word = new StringBuilder();

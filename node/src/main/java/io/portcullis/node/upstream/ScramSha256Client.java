@@ -51,7 +51,11 @@ final class ScramSha256Client {
     byte[] saltedPassword = pbkdf2(salt, iterations);
     byte[] clientKey = hmac(saltedPassword, "Client Key");
     byte[] storedKey = sha256(clientKey);
-    String withoutProof = "c=" + Base64.getEncoder().encodeToString(GS2_HEADER.getBytes(StandardCharsets.UTF_8)) + ",r=" + nonce;
+    String withoutProof =
+        "c="
+            + Base64.getEncoder().encodeToString(GS2_HEADER.getBytes(StandardCharsets.UTF_8))
+            + ",r="
+            + nonce;
     String authMessage = clientFirstBare + "," + serverFirst + "," + withoutProof;
     byte[] clientSignature = hmac(storedKey, authMessage);
     byte[] proof = new byte[clientKey.length];

@@ -13,4 +13,7 @@ import java.util.List;
  * @param key the upstream's own cancel key: never shown to the client
  */
 public record UpstreamConnection(
-    Channel channel, List<ParameterStatus> parameters, BackendKeyData key, char transactionStatus) {}
+    Channel channel,
+    List<ParameterStatus> parameters,
+    BackendKeyData key,
+    char transactionStatus) {}

@@ -40,7 +40,9 @@ public final class UpstreamConnector {
   private final Class<? extends SocketChannel> channelType;
   private final Map<String, SslContext> sslContexts = new ConcurrentHashMap<>();
 
-  /** @param channelType the socket channel class matching the event loops' transport */
+  /**
+   * @param channelType the socket channel class matching the event loops' transport
+   */
   public UpstreamConnector(int maxMessageBytes, Class<? extends SocketChannel> channelType) {
     this.maxMessageBytes = maxMessageBytes;
     this.channelType = channelType;
@@ -139,12 +141,15 @@ public final class UpstreamConnector {
                 if (answer != 'S') {
                   result.completeExceptionally(
                       new UpstreamAuthenticationException(
-                          "target '" + target.name() + "' does not accept TLS, but its tls.mode is "
+                          "target '"
+                              + target.name()
+                              + "' does not accept TLS, but its tls.mode is "
                               + target.tls().mode().name().toLowerCase().replace('_', '-')));
                   ctx.close();
                   return;
                 }
-                SslHandler tls = sslContext(target).newHandler(ctx.alloc(), target.host(), target.port());
+                SslHandler tls =
+                    sslContext(target).newHandler(ctx.alloc(), target.host(), target.port());
                 ctx.pipeline().addFirst("tls", tls);
                 tls.handshakeFuture()
                     .addListener(

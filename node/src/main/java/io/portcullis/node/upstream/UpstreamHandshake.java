@@ -26,8 +26,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Logs the gateway in to the upstream (trust, cleartext, MD5 or SCRAM-SHA-256), collects the
- * ParameterStatus and BackendKeyData messages, and hands over the idle connection at
- * ReadyForQuery. Removes itself once done.
+ * ParameterStatus and BackendKeyData messages, and hands over the idle connection at ReadyForQuery.
+ * Removes itself once done.
  */
 final class UpstreamHandshake extends ChannelInboundHandlerAdapter {
 
@@ -67,7 +67,8 @@ final class UpstreamHandshake extends ChannelInboundHandlerAdapter {
     } else if (message instanceof AuthenticationOther other) {
       throw new UpstreamAuthenticationException(
           "upstream asks for an authentication method Portcullis does not support (code "
-              + other.code() + ")");
+              + other.code()
+              + ")");
     } else if (message instanceof ParameterStatus status) {
       parameters.add(status);
     } else if (message instanceof BackendKeyData keyData) {
@@ -122,7 +123,8 @@ final class UpstreamHandshake extends ChannelInboundHandlerAdapter {
       MessageDigest digest = MessageDigest.getInstance("MD5");
       String inner =
           HexFormat.of()
-              .formatHex(digest.digest((password + target.user()).getBytes(StandardCharsets.UTF_8)));
+              .formatHex(
+                  digest.digest((password + target.user()).getBytes(StandardCharsets.UTF_8)));
       digest.update(inner.getBytes(StandardCharsets.US_ASCII));
       digest.update(salt);
       return "md5" + HexFormat.of().formatHex(digest.digest());

@@ -34,7 +34,10 @@ class ClientToolsTest {
   record Run(int exitCode, String stdout, String stderr) {}
 
   private static ProcessBuilder tool(String name, String... args) {
-    List<String> command = new ArrayList<>(List.of(name, "-h", "127.0.0.1", "-p", Integer.toString(gateway.port()), "-U", "alice"));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                name, "-h", "127.0.0.1", "-p", Integer.toString(gateway.port()), "-U", "alice"));
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().put("PGCONNECT_TIMEOUT", "10");

@@ -74,15 +74,18 @@ class JdbcConformanceTest {
 
   @Test
   void preparedStatementsWithServerPrepareAndBinaryTransfer() throws Exception {
-    try (Connection c = TestGateway.connect(gateway, "alice", "prepareThreshold=1&binaryTransfer=true");
+    try (Connection c =
+            TestGateway.connect(gateway, "alice", "prepareThreshold=1&binaryTransfer=true");
         PreparedStatement insert =
-            c.prepareStatement("INSERT INTO conformance_items VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
+            c.prepareStatement(
+                "INSERT INTO conformance_items VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
         PreparedStatement select =
             c.prepareStatement("SELECT id, name, price FROM conformance_items WHERE id = ?")) {
       for (int i = 1000; i < 1010; i++) {
         insert.setInt(1, i);
         insert.setString(2, "item " + i);
-        insert.setBigDecimal(3, new java.math.BigDecimal("1.25").multiply(java.math.BigDecimal.valueOf(i)));
+        insert.setBigDecimal(
+            3, new java.math.BigDecimal("1.25").multiply(java.math.BigDecimal.valueOf(i)));
         insert.executeUpdate();
       }
       for (int i = 1000; i < 1010; i++) {
@@ -91,7 +94,9 @@ class JdbcConformanceTest {
           assertThat(rs.next()).isTrue();
           assertThat(rs.getInt(1)).isEqualTo(i);
           assertThat(rs.getString(2)).isEqualTo("item " + i);
-          assertThat(rs.getBigDecimal(3)).isEqualByComparingTo(new java.math.BigDecimal("1.25").multiply(java.math.BigDecimal.valueOf(i)));
+          assertThat(rs.getBigDecimal(3))
+              .isEqualByComparingTo(
+                  new java.math.BigDecimal("1.25").multiply(java.math.BigDecimal.valueOf(i)));
         }
       }
     }
@@ -101,7 +106,8 @@ class JdbcConformanceTest {
   void batchesArePipelined() throws Exception {
     try (Connection c = TestGateway.connect(gateway);
         PreparedStatement insert =
-            c.prepareStatement("INSERT INTO conformance_items VALUES (?, ?, 0) ON CONFLICT (id) DO UPDATE SET name = excluded.name")) {
+            c.prepareStatement(
+                "INSERT INTO conformance_items VALUES (?, ?, 0) ON CONFLICT (id) DO UPDATE SET name = excluded.name")) {
       for (int i = 2000; i < 2500; i++) {
         insert.setInt(1, i);
         insert.setString(2, "batch " + i);
@@ -111,8 +117,10 @@ class JdbcConformanceTest {
       assertThat(counts).hasSize(500).containsOnly(1);
     }
     try (Connection c = TestPostgres.direct();
-        ResultSet rs = c.createStatement().executeQuery(
-            "SELECT count(*) FROM conformance_items WHERE id BETWEEN 2000 AND 2499")) {
+        ResultSet rs =
+            c.createStatement()
+                .executeQuery(
+                    "SELECT count(*) FROM conformance_items WHERE id BETWEEN 2000 AND 2499")) {
       rs.next();
       assertThat(rs.getInt(1)).isEqualTo(500);
     }
@@ -156,7 +164,8 @@ class JdbcConformanceTest {
       assertThat(in).isEqualTo(5000);
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       long outRows =
-          copy.copyOut("COPY (SELECT * FROM conformance_copy ORDER BY id) TO STDOUT (FORMAT csv)", out);
+          copy.copyOut(
+              "COPY (SELECT * FROM conformance_copy ORDER BY id) TO STDOUT (FORMAT csv)", out);
       assertThat(outRows).isEqualTo(5000);
       assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(csv.toString());
       ByteArrayOutputStream binary = new ByteArrayOutputStream();
@@ -166,11 +175,13 @@ class JdbcConformanceTest {
               () ->
                   copy.copyIn(
                       "COPY conformance_copy FROM STDIN (FORMAT csv)",
-                      new ByteArrayInputStream("not-a-number,x\n".getBytes(StandardCharsets.UTF_8))))
+                      new ByteArrayInputStream(
+                          "not-a-number,x\n".getBytes(StandardCharsets.UTF_8))))
           .isInstanceOf(SQLException.class)
           .hasMessageContaining("invalid input syntax");
       // The session is still usable after a failed COPY.
-      try (ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM conformance_copy")) {
+      try (ResultSet rs =
+          c.createStatement().executeQuery("SELECT count(*) FROM conformance_copy")) {
         rs.next();
         assertThat(rs.getInt(1)).isEqualTo(5000);
       }
@@ -183,8 +194,7 @@ class JdbcConformanceTest {
         Connection notifier = TestGateway.connect(gateway, "bob", "")) {
       listener.createStatement().execute("LISTEN conformance_channel");
       notifier.createStatement().execute("NOTIFY conformance_channel, 'hello through the gateway'");
-      PGNotification[] notifications =
-          listener.unwrap(PGConnection.class).getNotifications(5000);
+      PGNotification[] notifications = listener.unwrap(PGConnection.class).getNotifications(5000);
       assertThat(notifications).hasSize(1);
       assertThat(notifications[0].getName()).isEqualTo("conformance_channel");
       assertThat(notifications[0].getParameter()).isEqualTo("hello through the gateway");
@@ -226,7 +236,8 @@ class JdbcConformanceTest {
       s.execute("INSERT INTO conformance_items VALUES (3000, 'kept', 1)");
       Savepoint savepoint = c.setSavepoint();
       s.execute("INSERT INTO conformance_items VALUES (3001, 'rolled back', 1)");
-      assertThatThrownBy(() -> s.execute("INSERT INTO conformance_items VALUES (3000, 'duplicate', 1)"))
+      assertThatThrownBy(
+              () -> s.execute("INSERT INTO conformance_items VALUES (3000, 'duplicate', 1)"))
           .isInstanceOf(SQLException.class)
           .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("23505"));
       // In a failed transaction PostgreSQL refuses everything until rollback.
@@ -234,7 +245,9 @@ class JdbcConformanceTest {
           .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("25P02"));
       c.rollback(savepoint);
       c.commit();
-      try (ResultSet rs = s.executeQuery("SELECT name FROM conformance_items WHERE id IN (3000, 3001) ORDER BY id")) {
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT name FROM conformance_items WHERE id IN (3000, 3001) ORDER BY id")) {
         List<String> names = new ArrayList<>();
         while (rs.next()) {
           names.add(rs.getString(1));

@@ -9,13 +9,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Runs one statement and reduces its outcome to what a client can observe: column names and
- * values, the update count, or the SQLSTATE of the error. Run it directly and through the gateway
- * and compare.
+ * Runs one statement and reduces its outcome to what a client can observe: column names and values,
+ * the update count, or the SQLSTATE of the error. Run it directly and through the gateway and
+ * compare.
  */
 final class ResultComparison {
 
-  record Outcome(List<String> columns, List<List<String>> rows, long updateCount, String sqlState) {}
+  record Outcome(
+      List<String> columns, List<List<String>> rows, long updateCount, String sqlState) {}
 
   private ResultComparison() {}
 

@@ -46,7 +46,9 @@ class ClientTlsTest {
     return bytes;
   }
 
-  /** Sends an SSLRequest followed by {@code early} in the same packet and completes the handshake. */
+  /**
+   * Sends an SSLRequest followed by {@code early} in the same packet and completes the handshake.
+   */
   private static SSLSocket negotiateTls(Socket plain, byte[] early) throws Exception {
     byte[] request = bytes(FrontendMessage.SslRequest.INSTANCE);
     byte[] packet = new byte[request.length + early.length];
@@ -73,7 +75,9 @@ class ClientTlsTest {
   @Test
   void pgjdbcConnectsWithVerifyFull() throws Exception {
     String url =
-        "jdbc:postgresql://localhost:" + gateway.port() + "/main?sslmode=verify-full&sslrootcert="
+        "jdbc:postgresql://localhost:"
+            + gateway.port()
+            + "/main?sslmode=verify-full&sslrootcert="
             + TestTls.file("ca.pem");
     try (Connection c = DriverManager.getConnection(url, "alice", "");
         ResultSet rs = c.createStatement().executeQuery("SELECT 'over tls'")) {
@@ -88,10 +92,11 @@ class ClientTlsTest {
       // Injected by a man in the middle before the handshake: had the gateway kept these bytes,
       // the TLS handshake below would fail on them.
       SSLSocket tls = negotiateTls(plain, bytes(new FrontendMessage.Query("DROP TABLE accounts")));
-      tls.getOutputStream().write(
-          bytes(
-              new FrontendMessage.Startup(3 << 16, Map.of("user", "alice", "database", "main")),
-              new FrontendMessage.Query("SELECT 'encrypted'")));
+      tls.getOutputStream()
+          .write(
+              bytes(
+                  new FrontendMessage.Startup(3 << 16, Map.of("user", "alice", "database", "main")),
+                  new FrontendMessage.Query("SELECT 'encrypted'")));
       tls.getOutputStream().flush();
       StringBuilder received = new StringBuilder();
       while (!received.toString().contains("encrypted")) {

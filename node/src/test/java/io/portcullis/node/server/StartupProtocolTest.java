@@ -2,6 +2,8 @@ package io.portcullis.node.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.portcullis.node.GatewayNode;
 import io.portcullis.node.testing.RawClient;
 import io.portcullis.node.testing.TestGateway;
@@ -12,8 +14,6 @@ import io.portcullis.protocol.BackendMessage.ReadyForQuery;
 import io.portcullis.protocol.FrontendMessage;
 import io.portcullis.protocol.FrontendMessage.Query;
 import io.portcullis.protocol.FrontendMessage.Startup;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -84,13 +84,14 @@ class StartupProtocolTest {
       List<BackendMessage> login = client.readUntil(ReadyForQuery.class::isInstance);
       assertThat(login).first().isEqualTo(BackendMessage.AuthenticationOk.INSTANCE);
       assertThat(login).anyMatch(BackendMessage.BackendKeyData.class::isInstance);
-      assertThat(login)
-          .contains(new BackendMessage.ParameterStatus("client_encoding", "UTF8"));
+      assertThat(login).contains(new BackendMessage.ParameterStatus("client_encoding", "UTF8"));
       client.send(new Query("SELECT 41 + 1"));
       List<BackendMessage> result = client.readUntil(ReadyForQuery.class::isInstance);
       assertThat(result)
           .anySatisfy(
-              m -> assertThat(m).isEqualTo(new BackendMessage.DataRow(new byte[][] {"42".getBytes()})));
+              m ->
+                  assertThat(m)
+                      .isEqualTo(new BackendMessage.DataRow(new byte[][] {"42".getBytes()})));
       client.send(FrontendMessage.Terminate.INSTANCE);
       assertThat(client.closedByServer(Duration.ofSeconds(5))).isTrue();
     }
@@ -100,7 +101,9 @@ class StartupProtocolTest {
   void sslRequestIsRefusedWithoutACertificateAndBytesBehindItAreDiscarded() throws Exception {
     try (RawClient client = new RawClient(gateway.port())) {
       // A man in the middle appends a startup packet behind the SSLRequest (CVE-2021-23214).
-      client.sendBytes(bytes(FrontendMessage.SslRequest.INSTANCE, startup(V3_0, "application_name", "injected")));
+      client.sendBytes(
+          bytes(
+              FrontendMessage.SslRequest.INSTANCE, startup(V3_0, "application_name", "injected")));
       assertThat(client.readByte()).isEqualTo('N');
       Thread.sleep(1000);
       assertThat(client.socket().getInputStream().available()).isZero();
@@ -142,7 +145,8 @@ class StartupProtocolTest {
 
   @Test
   void searchPathSmuggledInOptionsIsRefused() throws Exception {
-    ErrorResponse error = fatalFor(startup(V3_0, "options", "-c statement_timeout=5s -c search_path=evil"));
+    ErrorResponse error =
+        fatalFor(startup(V3_0, "options", "-c statement_timeout=5s -c search_path=evil"));
     assertThat(error.sqlState()).isEqualTo("42501");
     assertThat(error.message()).contains("search_path").contains("allowed-options");
   }
@@ -152,9 +156,12 @@ class StartupProtocolTest {
     try (RawClient client = new RawClient(gateway.port())) {
       client.send(startup(V3_0, "options", "-c statement_timeout=1234 --lock-timeout=99"));
       client.readUntil(ReadyForQuery.class::isInstance);
-      client.send(new Query("SELECT current_setting('statement_timeout'), current_setting('lock_timeout')"));
+      client.send(
+          new Query(
+              "SELECT current_setting('statement_timeout'), current_setting('lock_timeout')"));
       assertThat(client.readUntil(ReadyForQuery.class::isInstance))
-          .contains(new BackendMessage.DataRow(new byte[][] {"1234ms".getBytes(), "99ms".getBytes()}));
+          .contains(
+              new BackendMessage.DataRow(new byte[][] {"1234ms".getBytes(), "99ms".getBytes()}));
     }
   }
 
@@ -280,10 +287,14 @@ class StartupProtocolTest {
   @Test
   void forgedCancelKeyIsIgnored() throws Exception {
     try (RawClient victim = new RawClient(gateway.port())) {
-      List<BackendMessage> login = victim.send(startup(V3_0)).readUntil(ReadyForQuery.class::isInstance);
+      List<BackendMessage> login =
+          victim.send(startup(V3_0)).readUntil(ReadyForQuery.class::isInstance);
       BackendMessage.BackendKeyData key =
-          login.stream().filter(BackendMessage.BackendKeyData.class::isInstance)
-              .map(BackendMessage.BackendKeyData.class::cast).findFirst().orElseThrow();
+          login.stream()
+              .filter(BackendMessage.BackendKeyData.class::isInstance)
+              .map(BackendMessage.BackendKeyData.class::cast)
+              .findFirst()
+              .orElseThrow();
       victim.send(new Query("SELECT pg_sleep(1.5), 'finished'"));
       try (RawClient attacker = new RawClient(gateway.port())) {
         attacker.send(new FrontendMessage.CancelRequest(key.processId(), key.secretKey() + 1));

@@ -61,9 +61,7 @@ class BackpressureTest {
       client.readUntil(m -> rows.get() >= 10_000, m -> count(m, rows));
 
       // The client now reads nothing. The upstream backend must end up blocked on its socket.
-      await()
-          .atMost(Duration.ofSeconds(20))
-          .until(() -> "ClientWrite".equals(upstreamWaitEvent()));
+      await().atMost(Duration.ofSeconds(20)).until(() -> "ClientWrite".equals(upstreamWaitEvent()));
       System.gc();
       long paused = memory.getHeapMemoryUsage().getUsed();
       // The whole result is about 210 MB; buffering it would show here.

@@ -48,8 +48,9 @@ class SessionLifecycleTest {
         client
             .send(new FrontendMessage.Startup(3 << 16, Map.of("user", "alice", "database", "main")))
             .readUntil(BackendMessage.ReadyForQuery.class::isInstance);
-        client.send(new FrontendMessage.Query(
-            "SELECT g, repeat('y', 100) FROM generate_series(1, 2000000) g /* vanishing */"));
+        client.send(
+            new FrontendMessage.Query(
+                "SELECT g, repeat('y', 100) FROM generate_series(1, 2000000) g /* vanishing */"));
         AtomicLong rows = new AtomicLong();
         client.readUntil(m -> rows.incrementAndGet() >= 1000, m -> {});
       }
@@ -68,9 +69,11 @@ class SessionLifecycleTest {
               () -> {
                 await().atMost(Duration.ofSeconds(10)).until(() -> backends("/* victim */") == 1);
                 try (Connection direct = TestPostgres.direct()) {
-                  direct.createStatement().execute(
-                      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                          + " WHERE query LIKE '%/* victim */' AND pid <> pg_backend_pid()");
+                  direct
+                      .createStatement()
+                      .execute(
+                          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                              + " WHERE query LIKE '%/* victim */' AND pid <> pg_backend_pid()");
                 } catch (SQLException e) {
                   throw new IllegalStateException(e);
                 }
@@ -127,7 +130,8 @@ class SessionLifecycleTest {
         ResultSet rs =
             c.createStatement()
                 .executeQuery(
-                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%" + marker
+                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%"
+                        + marker
                         + "' AND pid <> pg_backend_pid()")) {
       rs.next();
       return rs.getInt(1);

@@ -32,7 +32,16 @@ class StartupNegotiationTest {
   void forwardsAllowedParametersAndForcesUtf8() {
     var accepted =
         (StartupNegotiation.Accepted)
-            negotiate(3 << 16, "user", "alice", "database", "main", "datestyle", "ISO", "application_name", "psql");
+            negotiate(
+                3 << 16,
+                "user",
+                "alice",
+                "database",
+                "main",
+                "datestyle",
+                "ISO",
+                "application_name",
+                "psql");
     assertThat(accepted.user()).isEqualTo("alice");
     assertThat(accepted.target().name()).isEqualTo("main");
     assertThat(accepted.upstreamParameters())
@@ -54,7 +63,8 @@ class StartupNegotiationTest {
   void missingUserIsRefused() {
     assertThat(negotiate(3 << 16, "database", "main"))
         .isEqualTo(
-            new StartupNegotiation.Refused("28000", "no PostgreSQL user name specified in startup packet"));
+            new StartupNegotiation.Refused(
+                "28000", "no PostgreSQL user name specified in startup packet"));
   }
 
   @Test
@@ -73,13 +83,15 @@ class StartupNegotiationTest {
         .containsExactly("-c", "a=b", "--c-d=e f");
     var accepted =
         (StartupNegotiation.Accepted)
-            negotiate(3 << 16, "user", "a", "database", "main", "options", "-cstatement_timeout=5s");
+            negotiate(
+                3 << 16, "user", "a", "database", "main", "options", "-cstatement_timeout=5s");
     assertThat(accepted.upstreamParameters()).containsEntry("statement_timeout", "5s");
   }
 
   @Test
   void optionsOtherThanSettingsAreRefused() {
-    for (String options : List.of("-B 100", "-c search_path=x", "--search-path=x", "-c statement_timeout", "-e")) {
+    for (String options :
+        List.of("-B 100", "-c search_path=x", "--search-path=x", "-c statement_timeout", "-e")) {
       assertThat(negotiate(3 << 16, "user", "a", "database", "main", "options", options))
           .as(options)
           .isInstanceOf(StartupNegotiation.Refused.class);

@@ -46,7 +46,10 @@ public final class TestGateway {
   }
 
   public static String jdbcUrl(GatewayNode node, String params) {
-    return "jdbc:postgresql://127.0.0.1:" + node.port() + "/main" + (params.isEmpty() ? "" : "?" + params);
+    return "jdbc:postgresql://127.0.0.1:"
+        + node.port()
+        + "/main"
+        + (params.isEmpty() ? "" : "?" + params);
   }
 
   public static Connection connect(GatewayNode node, String user, String params)

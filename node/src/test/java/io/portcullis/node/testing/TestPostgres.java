@@ -15,10 +15,10 @@ import org.testcontainers.DockerClientFactory;
 import org.testcontainers.postgresql.PostgreSQLContainer;
 
 /**
- * The real PostgreSQL every integration test talks to: the server named by
- * {@code PORTCULLIS_TEST_PG_URL} (postgresql://user:password@host:port) or the {@code PG*}
- * variables if set; else 127.0.0.1:5432 if it answers; else a Testcontainers PostgreSQL where
- * Docker exists. Fails with a clear message when none is available.
+ * The real PostgreSQL every integration test talks to: the server named by {@code
+ * PORTCULLIS_TEST_PG_URL} (postgresql://user:password@host:port) or the {@code PG*} variables if
+ * set; else 127.0.0.1:5432 if it answers; else a Testcontainers PostgreSQL where Docker exists.
+ * Fails with a clear message when none is available.
  */
 public final class TestPostgres {
 

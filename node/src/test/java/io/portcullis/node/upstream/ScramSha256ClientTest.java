@@ -7,7 +7,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import org.junit.jupiter.api.Test;
 
-/** The exchange against a real server is covered by UpstreamAuthenticationTest; these are the refusals. */
+/**
+ * The exchange against a real server is covered by UpstreamAuthenticationTest; these are the
+ * refusals.
+ */
 class ScramSha256ClientTest {
 
   private final ScramSha256Client client = new ScramSha256Client("pencil", new SecureRandom());
@@ -33,9 +36,12 @@ class ScramSha256ClientTest {
   @Test
   void refusesAServerThatDoesNotKnowThePassword() {
     String nonce = clientNonce();
-    byte[] last = client.clientFinalMessage(utf8("r=" + nonce + "server,s=QSXCR+Q6sek8bf92,i=4096"));
-    assertThat(new String(last, StandardCharsets.UTF_8)).startsWith("c=biws,r=" + nonce + "server,p=");
-    assertThatThrownBy(() -> client.verifyServerFinal(utf8("v=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")))
+    byte[] last =
+        client.clientFinalMessage(utf8("r=" + nonce + "server,s=QSXCR+Q6sek8bf92,i=4096"));
+    assertThat(new String(last, StandardCharsets.UTF_8))
+        .startsWith("c=biws,r=" + nonce + "server,p=");
+    assertThatThrownBy(
+            () -> client.verifyServerFinal(utf8("v=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")))
         .isInstanceOf(UpstreamAuthenticationException.class)
         .hasMessageContaining("signature");
   }

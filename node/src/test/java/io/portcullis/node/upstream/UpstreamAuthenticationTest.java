@@ -38,24 +38,47 @@ class UpstreamAuthenticationTest {
     } catch (IOException e) {
       throw new IllegalStateException(
           "the upstream authentication cluster is not running on 127.0.0.1:5433;"
-              + " run bin/setup-test-postgres (bin/test does)", e);
+              + " run bin/setup-test-postgres (bin/test does)",
+          e);
     }
     Path passwordFile = Files.createTempFile("scram", ".password");
     Files.writeString(passwordFile, "scram-secret\nignored second line\n");
-    String target = "{ host = \"%s\", port = " + AUTH_CLUSTER_PORT + ", database = postgres, user = %s %s }";
+    String target =
+        "{ host = \"%s\", port = " + AUTH_CLUSTER_PORT + ", database = postgres, user = %s %s }";
     gateway =
         TestGateway.start(
             String.join(
                 "\n",
-                "portcullis.targets.cleartext = " + target.formatted("127.0.0.1", "clear_user", ", password = clear-secret"),
-                "portcullis.targets.md5 = " + target.formatted("127.0.0.1", "md5_user", ", password = md5-secret"),
-                "portcullis.targets.scram = " + target.formatted("127.0.0.1", "scram_user", ", password-file = \"" + passwordFile + "\""),
-                "portcullis.targets.tls-require = " + target.formatted("127.0.0.1", "tls_user", ", password = tls-secret, tls.mode = require"),
-                "portcullis.targets.tls-verify = " + target.formatted("localhost", "tls_user", ", password = tls-secret, tls { mode = verify-full, ca-file = \"" + TestTls.file("ca.pem") + "\" }"),
-                "portcullis.targets.tls-wrong-host = " + target.formatted("127.0.0.2", "tls_user", ", password = tls-secret, tls { mode = verify-full, ca-file = \"" + TestTls.file("ca.pem") + "\" }"),
-                "portcullis.targets.tls-missing = " + target.formatted("127.0.0.1", "tls_user", ", password = tls-secret"),
-                "portcullis.targets.wrong-password = " + target.formatted("127.0.0.1", "scram_user", ", password = not-the-password"),
-                "portcullis.targets.no-password = " + target.formatted("127.0.0.1", "scram_user", ""),
+                "portcullis.targets.cleartext = "
+                    + target.formatted("127.0.0.1", "clear_user", ", password = clear-secret"),
+                "portcullis.targets.md5 = "
+                    + target.formatted("127.0.0.1", "md5_user", ", password = md5-secret"),
+                "portcullis.targets.scram = "
+                    + target.formatted(
+                        "127.0.0.1", "scram_user", ", password-file = \"" + passwordFile + "\""),
+                "portcullis.targets.tls-require = "
+                    + target.formatted(
+                        "127.0.0.1", "tls_user", ", password = tls-secret, tls.mode = require"),
+                "portcullis.targets.tls-verify = "
+                    + target.formatted(
+                        "localhost",
+                        "tls_user",
+                        ", password = tls-secret, tls { mode = verify-full, ca-file = \""
+                            + TestTls.file("ca.pem")
+                            + "\" }"),
+                "portcullis.targets.tls-wrong-host = "
+                    + target.formatted(
+                        "127.0.0.2",
+                        "tls_user",
+                        ", password = tls-secret, tls { mode = verify-full, ca-file = \""
+                            + TestTls.file("ca.pem")
+                            + "\" }"),
+                "portcullis.targets.tls-missing = "
+                    + target.formatted("127.0.0.1", "tls_user", ", password = tls-secret"),
+                "portcullis.targets.wrong-password = "
+                    + target.formatted("127.0.0.1", "scram_user", ", password = not-the-password"),
+                "portcullis.targets.no-password = "
+                    + target.formatted("127.0.0.1", "scram_user", ""),
                 "portcullis.targets.unreachable = { host = 127.0.0.1, port = 1, database = postgres, user = x, connect-timeout = 2s }"));
   }
 
@@ -73,8 +96,10 @@ class UpstreamAuthenticationTest {
   @ValueSource(strings = {"cleartext", "md5", "scram", "tls-require", "tls-verify"})
   void logsInWithEachMethod(String target) throws Exception {
     try (Connection c = connect(target);
-        ResultSet rs = c.createStatement().executeQuery(
-            "SELECT current_user, coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)")) {
+        ResultSet rs =
+            c.createStatement()
+                .executeQuery(
+                    "SELECT current_user, coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)")) {
       rs.next();
       assertThat(rs.getString(1)).endsWith("_user");
       assertThat(rs.getBoolean(2)).isEqualTo(target.startsWith("tls"));
@@ -82,7 +107,8 @@ class UpstreamAuthenticationTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"wrong-password", "no-password", "tls-missing", "tls-wrong-host", "unreachable"})
+  @ValueSource(
+      strings = {"wrong-password", "no-password", "tls-missing", "tls-wrong-host", "unreachable"})
   void refusedUpstreamLoginsReachTheClientAs08001WithoutDetails(String target) {
     assertThatThrownBy(() -> connect(target))
         .isInstanceOf(SQLException.class)

@@ -6,9 +6,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Local-development client authentication: either trust every user name, or check a static
- * user → password list. Identities it produces have issuer {@code dev} so that audit records show
- * they were not verified by an identity provider.
+ * Local-development client authentication: either trust every user name, or check a static user →
+ * password list. Identities it produces have issuer {@code dev} so that audit records show they
+ * were not verified by an identity provider.
  */
 public final class DevAuthenticator implements ClientAuthenticator {
 
@@ -44,17 +44,16 @@ public final class DevAuthenticator implements ClientAuthenticator {
       return new LoginOutcome.Rejected(
           "28P01", "password authentication failed for user \"" + attempt.user() + "\"");
     }
-    return new LoginOutcome.Authenticated(
-        new Identity(attempt.user(), ISSUER, Set.of(), false));
+    return new LoginOutcome.Authenticated(new Identity(attempt.user(), ISSUER, Set.of(), false));
   }
 
   private boolean passwordMatches(LoginAttempt attempt) {
     String expected = passwords.get(attempt.user());
     String offered = attempt.password().orElse("");
     // Compare even for unknown users so that timing does not reveal which user names exist.
-    byte[] expectedBytes = (expected == null ? "\0unknown" : expected).getBytes(StandardCharsets.UTF_8);
-    boolean equal =
-        MessageDigest.isEqual(expectedBytes, offered.getBytes(StandardCharsets.UTF_8));
+    byte[] expectedBytes =
+        (expected == null ? "\0unknown" : expected).getBytes(StandardCharsets.UTF_8);
+    boolean equal = MessageDigest.isEqual(expectedBytes, offered.getBytes(StandardCharsets.UTF_8));
     return expected != null && equal;
   }
 }

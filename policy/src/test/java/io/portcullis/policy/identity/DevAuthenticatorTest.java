@@ -40,8 +40,7 @@ class DevAuthenticatorTest {
         .isEqualTo(
             new LoginOutcome.Rejected(
                 "28P01", "password authentication failed for user \"alice\""));
-    assertThat(list.authenticate(attempt("alice", null)))
-        .isInstanceOf(LoginOutcome.Rejected.class);
+    assertThat(list.authenticate(attempt("alice", null))).isInstanceOf(LoginOutcome.Rejected.class);
   }
 
   @Test
