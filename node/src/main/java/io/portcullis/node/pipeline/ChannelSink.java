@@ -1,9 +1,10 @@
 package io.portcullis.node.pipeline;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import java.util.concurrent.atomic.AtomicBoolean;
+import io.portcullis.protocol.WireMessage;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.Inlet;
 import org.apache.pekko.stream.SinkShape;
@@ -13,12 +14,19 @@ import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 
 /**
- * Writes elements to a Netty channel. It pulls the next element only while the channel is writable,
- * so a client that stops reading stops the stream (and, through the stream, the upstream socket).
- * Writes are flushed once per burst: the flush is a task on the channel's event loop, which runs
- * after the stream has written every element already available.
+ * Writes protocol messages to a Netty channel. Messages of one burst are encoded into one buffer
+ * that is written and flushed once, by a task on the channel's event loop that runs after the
+ * stream has handled every element already available. It pulls the next element only while the
+ * channel is writable, so a client that stops reading stops the stream (and, through the stream,
+ * the upstream socket).
+ *
+ * <p>The stage must run on the channel's event loop ({@link EventLoopDispatchers}): the flush task
+ * and the stage share the burst buffer.
  */
-public final class ChannelSink<T> extends GraphStage<SinkShape<T>> {
+public final class ChannelSink<T extends WireMessage> extends GraphStage<SinkShape<T>> {
+
+  /** A burst larger than this is handed to the channel without waiting for the flush. */
+  private static final int MAX_BURST_BYTES = 64 * 1024;
 
   private final Inlet<T> in = Inlet.create("ChannelSink.in");
   private final SinkShape<T> shape = SinkShape.of(in);
@@ -36,13 +44,10 @@ public final class ChannelSink<T> extends GraphStage<SinkShape<T>> {
   @Override
   public GraphStageLogic createLogic(Attributes attributes) {
     return new GraphStageLogic(shape) {
-      private final AtomicBoolean flushScheduled = new AtomicBoolean();
-      private final Runnable flush =
-          () -> {
-            flushScheduled.set(false);
-            channel.flush();
-          };
+      private ByteBuf burst;
+      private boolean flushScheduled;
       private boolean awaitingWritable;
+      private final Runnable flush = this::flush;
 
       {
         setHandler(
@@ -50,8 +55,15 @@ public final class ChannelSink<T> extends GraphStage<SinkShape<T>> {
             new AbstractInHandler() {
               @Override
               public void onPush() {
-                channel.write(grab(in), channel.voidPromise());
-                if (flushScheduled.compareAndSet(false, true)) {
+                if (burst == null) {
+                  burst = channel.alloc().ioBuffer();
+                }
+                grab(in).writeTo(burst);
+                if (burst.readableBytes() >= MAX_BURST_BYTES) {
+                  writeBurst();
+                }
+                if (!flushScheduled) {
+                  flushScheduled = true;
                   channel.eventLoop().execute(flush);
                 }
                 if (channel.isWritable()) {
@@ -63,12 +75,14 @@ public final class ChannelSink<T> extends GraphStage<SinkShape<T>> {
 
               @Override
               public void onUpstreamFinish() {
+                flush();
                 LocalClose.close(channel);
                 completeStage();
               }
 
               @Override
               public void onUpstreamFailure(Throwable cause) {
+                flush();
                 LocalClose.close(channel);
                 failStage(cause);
               }
@@ -77,6 +91,9 @@ public final class ChannelSink<T> extends GraphStage<SinkShape<T>> {
 
       @Override
       public void preStart() {
+        if (!channel.eventLoop().inEventLoop()) {
+          throw new IllegalStateException("ChannelSink must run on its channel's event loop");
+        }
         AsyncCallback<Boolean> onWritable = createAsyncCallback(ignored -> writable());
         AsyncCallback<Boolean> onClosed = createAsyncCallback(ignored -> completeStage());
         channel.pipeline().addLast("sink", new Bridge(onWritable, onClosed));
@@ -85,6 +102,27 @@ public final class ChannelSink<T> extends GraphStage<SinkShape<T>> {
           return;
         }
         pull(in);
+      }
+
+      @Override
+      public void postStop() {
+        if (burst != null) {
+          burst.release();
+          burst = null;
+        }
+      }
+
+      private void writeBurst() {
+        if (burst != null) {
+          channel.write(burst, channel.voidPromise());
+          burst = null;
+        }
+      }
+
+      private void flush() {
+        flushScheduled = false;
+        writeBurst();
+        channel.flush();
       }
 
       private void writable() {

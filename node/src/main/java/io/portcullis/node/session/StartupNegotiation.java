@@ -59,12 +59,8 @@ public final class StartupNegotiation {
     String database = params.getOrDefault("database", user);
     TargetSettings target = targets.get(database);
     if (target == null) {
-      return new Refused(
-          "3D000",
-          "database \""
-              + database
-              + "\" is not a target of this gateway; use one of "
-              + String.join(", ", targets.keySet().stream().sorted().toList()));
+      // Said before the client has authenticated: name no other target.
+      return new Refused("3D000", "database \"" + database + "\" is not a target of this gateway");
     }
     Map<String, String> upstream = new LinkedHashMap<>();
     List<String> unsupportedOptions = new ArrayList<>();

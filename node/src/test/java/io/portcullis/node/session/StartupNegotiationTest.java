@@ -56,7 +56,7 @@ class StartupNegotiationTest {
     assertThat(negotiate(3 << 16, "user", "alice"))
         .isEqualTo(
             new StartupNegotiation.Refused(
-                "3D000", "database \"alice\" is not a target of this gateway; use one of main"));
+                "3D000", "database \"alice\" is not a target of this gateway"));
   }
 
   @Test
