@@ -4,7 +4,11 @@
 # ratio to direct for each workload.
 #
 #   bench/pgbench-compare.sh                 # 20 s per run, as recorded in docs/performance.md
-#   DURATION=5 bench/pgbench-compare.sh      # quicker look
+#   DURATION=5 ROUNDS=1 bench/pgbench-compare.sh   # quicker look
+#
+# Each round runs every workload against every target, alternating; the table shows the median
+# TPS and latency over the rounds, and ratios of medians. Loopback benchmarks on two cores swing
+# by 20 % from run to run, so one round is a glance, not a figure.
 #
 # Needs: PostgreSQL on PGHOST:PGPORT (default 127.0.0.1:5432, superuser postgres, trust auth),
 # pgbench, Java 17. Builds the gateway jar if it is missing.
@@ -14,6 +18,7 @@ pg_host=${PGHOST:-127.0.0.1}
 pg_port=${PGPORT:-5432}
 pg_user=${PGUSER:-postgres}
 duration=${DURATION:-20}
+rounds=${ROUNDS:-3}
 scale=${SCALE:-10}
 gateway_port=${GATEWAY_PORT:-6433}
 bouncer_port=${BOUNCER_PORT:-6434}
@@ -81,30 +86,37 @@ run_pgbench portcullis "$gateway_port" 8 simple 5 >/dev/null
 
 workloads=("8 simple" "8 extended" "8 prepared" "1 simple")
 declare -A tps latency
-for workload in "${workloads[@]}"; do
-  read -r clients mode <<<"$workload"
-  for target in "${targets[@]}"; do
-    read -r name port <<<"$target"
-    out=$(run_pgbench "$name" "$port" "$clients" "$mode" "$duration")
-    tps[$name,$workload]=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out" | head -1)
-    latency[$name,$workload]=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' <<<"$out")
-    [ -n "${tps[$name,$workload]}" ] || { echo "pgbench failed for $name $workload:" >&2; echo "$out" >&2; exit 1; }
-    echo "  $name -c $clients -M $mode: ${tps[$name,$workload]} tps" >&2
+for round in $(seq 1 "$rounds"); do
+  for workload in "${workloads[@]}"; do
+    read -r clients mode <<<"$workload"
+    for target in "${targets[@]}"; do
+      read -r name port <<<"$target"
+      out=$(run_pgbench "$name" "$port" "$clients" "$mode" "$duration")
+      t=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out" | head -1)
+      l=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' <<<"$out")
+      [ -n "$t" ] || { echo "pgbench failed for $name $workload:" >&2; echo "$out" >&2; exit 1; }
+      tps[$name,$workload]+="$t "
+      latency[$name,$workload]+="$l "
+      echo "  round $round: $name -c $clients -M $mode: $t tps" >&2
+    done
   done
 done
-
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { printf "%.0f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median3() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { printf "%.3f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo
-echo "pgbench -S, scale $scale, ${duration}s per run, $(nproc) cores, $(date -u +%F)"
+echo "pgbench -S, scale $scale, ${duration}s per run, median of $rounds rounds, $(nproc) cores, $(date -u +%F)"
 echo
 printf '| workload | direct tps (ms) |'; for t in "${targets[@]:1}"; do printf ' %s tps (ms) | %s ratio |' "${t%% *}" "${t%% *}"; done; echo
 printf '|---|---|'; for _ in "${targets[@]:1}"; do printf -- '---|---|'; done; echo
 for workload in "${workloads[@]}"; do
   read -r clients mode <<<"$workload"
-  printf '| -c %s -M %s | %s (%s) |' "$clients" "$mode" "${tps[direct,$workload]}" "${latency[direct,$workload]}"
+  direct_tps=$(median <<<"${tps[direct,$workload]}")
+  printf '| -c %s -M %s | %s (%s) |' "$clients" "$mode" "$direct_tps" "$(median3 <<<"${latency[direct,$workload]}")"
   for t in "${targets[@]:1}"; do
     name=${t%% *}
-    ratio=$(awk -v a="${tps[$name,$workload]}" -v b="${tps[direct,$workload]}" 'BEGIN { printf "%.2f", a / b }')
-    printf ' %s (%s) | %s |' "${tps[$name,$workload]}" "${latency[$name,$workload]}" "$ratio"
+    target_tps=$(median <<<"${tps[$name,$workload]}")
+    ratio=$(awk -v a="$target_tps" -v b="$direct_tps" 'BEGIN { printf "%.2f", a / b }')
+    printf ' %s (%s) | %s |' "$target_tps" "$(median3 <<<"${latency[$name,$workload]}")" "$ratio"
   done
   echo
 done

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.japi.pf.PFBuilder;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.Materializer;
@@ -47,9 +48,13 @@ public final class SessionPipeline {
       SessionStages stages,
       Attributes dispatcher,
       Materializer materializer) {
+    Source<FrontendMessage, NotUsed> fromClient =
+        Source.fromGraph(new ChannelSource<>(client, FrontendMessage.class));
+    if (!pending.isEmpty()) {
+      fromClient = Source.from(pending).concat(fromClient);
+    }
     CompletionStage<Done> toUpstream =
-        Source.from(pending)
-            .concat(Source.fromGraph(new ChannelSource<>(client, FrontendMessage.class)))
+        fromClient
             .via(stages.auth())
             .via(stages.policy())
             .via(stages.approval())

@@ -171,6 +171,13 @@ class JdbcConformanceTest {
       ByteArrayOutputStream binary = new ByteArrayOutputStream();
       copy.copyOut("COPY conformance_copy TO STDOUT (FORMAT binary)", binary);
       assertThat(binary.toByteArray()).startsWith("PGCOPY\n".getBytes(StandardCharsets.US_ASCII));
+      c.createStatement()
+          .execute("CREATE TEMP TABLE conformance_copy_binary (LIKE conformance_copy)");
+      assertThat(
+              copy.copyIn(
+                  "COPY conformance_copy_binary FROM STDIN (FORMAT binary)",
+                  new ByteArrayInputStream(binary.toByteArray())))
+          .isEqualTo(5000);
       assertThatThrownBy(
               () ->
                   copy.copyIn(
