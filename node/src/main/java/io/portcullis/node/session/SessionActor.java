@@ -16,6 +16,7 @@ import io.portcullis.protocol.BackendMessage.ErrorResponse;
 import io.portcullis.protocol.FrontendDecoder;
 import io.portcullis.protocol.FrontendMessage;
 import io.portcullis.protocol.FrontendMessage.AuthenticationResponse;
+import io.portcullis.protocol.ProtocolException;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -100,10 +101,20 @@ public final class SessionActor {
         .onMessage(
             FromClient.class,
             from ->
-                from.message() instanceof AuthenticationResponse password
-                    ? login(Optional.of(password.password()))
+                from.message() instanceof AuthenticationResponse response
+                    ? loginWithPassword(response)
                     : fatal("08P01", "expected a password message"))
         .build();
+  }
+
+  private Behavior<Command> loginWithPassword(AuthenticationResponse response) {
+    String password;
+    try {
+      password = response.password();
+    } catch (ProtocolException malformed) {
+      return fatal(malformed.sqlState(), malformed.getMessage());
+    }
+    return login(Optional.of(password));
   }
 
   private Behavior<Command> login(Optional<String> password) {

@@ -285,6 +285,24 @@ class StartupProtocolTest {
   }
 
   @Test
+  void malformedPasswordMessageIsAProtocolViolation() throws Exception {
+    GatewayNode passwordGateway =
+        TestGateway.start(
+            "portcullis.client-authentication { mode = password-list, passwords { alice = pw } }");
+    try (RawClient client = new RawClient(passwordGateway.port())) {
+      client.send(startup(V3_0));
+      client.readUntil(BackendMessage.AuthenticationCleartextPassword.class::isInstance);
+      // A password message whose string has no terminating NUL.
+      client.sendBytes(
+          ByteBuffer.allocate(7).put((byte) 'p').putInt(6).put((byte) 'p').put((byte) 'w').array());
+      List<BackendMessage> received = client.readToEnd();
+      assertThat(((ErrorResponse) received.get(received.size() - 1)).sqlState()).isEqualTo("08P01");
+    } finally {
+      passwordGateway.close();
+    }
+  }
+
+  @Test
   void forgedCancelKeyIsIgnored() throws Exception {
     try (RawClient victim = new RawClient(gateway.port())) {
       List<BackendMessage> login =

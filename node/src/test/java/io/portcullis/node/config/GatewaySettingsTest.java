@@ -1,0 +1,100 @@
+package io.portcullis.node.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Configuration mistakes are refused at start with the key that is wrong. */
+class GatewaySettingsTest {
+
+  /** A complete target: targets given in configuration replace the built-in one entirely. */
+  private static final String MAIN =
+      "portcullis.targets.main { host = db, database = d, user = u }\n";
+
+  private static GatewaySettings load(String hocon) {
+    return GatewaySettings.from(
+        ConfigLoader.load(Optional.empty(), ConfigFactory.parseString(hocon)));
+  }
+
+  @Test
+  void defaultsDescribeALocalGateway() {
+    GatewaySettings settings = load("");
+    assertThat(settings.listener().host()).isEqualTo("127.0.0.1");
+    assertThat(settings.listener().port()).isEqualTo(6432);
+    assertThat(settings.listener().tlsEnabled()).isFalse();
+    assertThat(settings.listener().ioThreads()).isPositive();
+    assertThat(settings.targets()).containsOnlyKeys("main");
+    assertThat(settings.targets().get("main").tls().mode())
+        .isEqualTo(TargetSettings.TlsMode.DISABLE);
+  }
+
+  @Test
+  void aFileWithTargetsReplacesTheBuiltInOne(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("gateway.conf");
+    Files.writeString(
+        file, "portcullis.targets.ledger { host = db.internal, database = ledger, user = gw }");
+    GatewaySettings settings =
+        GatewaySettings.from(ConfigLoader.load(Optional.of(file), ConfigFactory.empty()));
+    assertThat(settings.targets()).containsOnlyKeys("ledger");
+    TargetSettings ledger = settings.targets().get("ledger");
+    assertThat(ledger.port()).isEqualTo(5432);
+    assertThat(ledger.password()).isEqualTo(new TargetSettings.PasswordSource.None());
+  }
+
+  @Test
+  void passwordSourcesAreExclusiveAndNeverPrinted() {
+    assertThatThrownBy(
+            () -> load(MAIN + "portcullis.targets.main { password = a, password-env = B }"))
+        .isInstanceOf(ConfigException.BadValue.class)
+        .hasMessageContaining("portcullis.targets.main");
+    TargetSettings main =
+        load(MAIN + "portcullis.targets.main.password = hunter2").targets().get("main");
+    assertThat(main.toString()).doesNotContain("hunter2");
+  }
+
+  @Test
+  void verifyFullNeedsACaFile() {
+    assertThatThrownBy(() -> load(MAIN + "portcullis.targets.main.tls.mode = verify-full"))
+        .hasMessageContaining("ca-file");
+  }
+
+  @Test
+  void unknownTlsModeIsRefused() {
+    assertThatThrownBy(() -> load(MAIN + "portcullis.targets.main.tls.mode = prefer"))
+        .hasMessageContaining("disable, require or verify-full");
+  }
+
+  @Test
+  void certificateWithoutKeyIsRefused() {
+    assertThatThrownBy(() -> load("portcullis.listener.tls.certificate-file = /tmp/cert.pem"))
+        .hasMessageContaining("set together");
+  }
+
+  @Test
+  void unknownClientAuthenticationModeIsRefused() {
+    assertThatThrownBy(() -> load("portcullis.client-authentication.mode = ldap"))
+        .hasMessageContaining("trust or password-list");
+  }
+
+  @Test
+  void aMissingConfigurationFileIsAnError() {
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.load(
+                    Optional.of(Path.of("/nonexistent/gateway.conf")), ConfigFactory.empty()))
+        .isInstanceOf(ConfigException.class);
+  }
+
+  @Test
+  void emptyTargetsAreRefused() {
+    assertThatThrownBy(() -> load("portcullis.targets = {}"))
+        .hasMessageContaining("at least one upstream target");
+  }
+}
