@@ -95,10 +95,11 @@ public record GatewaySettings(
         list.root().keySet().forEach(user -> passwords.put(user, list.getString(quoted(user))));
         yield DevAuthenticator.passwords(passwords);
       }
+      case "oidc" -> OidcSettings.authenticator(config);
       default ->
           throw new ConfigException.BadValue(
               "portcullis.client-authentication.mode",
-              "unknown mode '" + mode + "'; expected trust or password-list");
+              "unknown mode '" + mode + "'; expected oidc, trust or password-list");
     };
   }
 

@@ -91,9 +91,10 @@ public final class SessionActor {
   }
 
   private Behavior<Command> authenticate() {
-    if (!services.authenticator().requiresPassword()) {
-      return login(Optional.empty());
-    }
+    return login(Optional.empty());
+  }
+
+  private Behavior<Command> awaitingPassword() {
     client.writeAndFlush(BackendMessage.AuthenticationCleartextPassword.INSTANCE);
     client.read();
     return starting()
@@ -125,14 +126,21 @@ public final class SessionActor {
             (InetSocketAddress) client.remoteAddress(),
             client.pipeline().get(SslHandler.class) != null);
     LoginOutcome outcome = services.authenticator().authenticate(attempt);
-    if (outcome instanceof LoginOutcome.Rejected rejected) {
-      context.getLog().info("login refused for {}: {}", startup.user(), rejected.reason());
-      return fatal(rejected.sqlState(), rejected.reason());
+    if (outcome instanceof LoginOutcome.PasswordRequired && password.isEmpty()) {
+      return awaitingPassword();
     }
-    identity = ((LoginOutcome.Authenticated) outcome).identity();
-    client.pipeline().get(FrontendDecoder.class).maxMessageBytes(services.maxMessageBytes());
-    register(1);
-    return registering();
+    if (outcome instanceof LoginOutcome.Authenticated authenticated) {
+      identity = authenticated.identity();
+      client.pipeline().get(FrontendDecoder.class).maxMessageBytes(services.maxMessageBytes());
+      register(1);
+      return registering();
+    }
+    LoginOutcome.Rejected rejected =
+        outcome instanceof LoginOutcome.Rejected r
+            ? r
+            : new LoginOutcome.Rejected("28000", "authentication failed");
+    context.getLog().info("login refused for {}: {}", startup.user(), rejected.reason());
+    return fatal(rejected.sqlState(), rejected.reason());
   }
 
   private void register(int attempt) {

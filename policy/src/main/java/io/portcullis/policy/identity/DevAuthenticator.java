@@ -31,14 +31,12 @@ public final class DevAuthenticator implements ClientAuthenticator {
   }
 
   @Override
-  public boolean requiresPassword() {
-    return !trust;
-  }
-
-  @Override
   public LoginOutcome authenticate(LoginAttempt attempt) {
     if (attempt.user().isEmpty()) {
       return new LoginOutcome.Rejected("28000", "no user name given in the startup message");
+    }
+    if (!trust && attempt.password().isEmpty()) {
+      return new LoginOutcome.PasswordRequired();
     }
     if (!trust && !passwordMatches(attempt)) {
       return new LoginOutcome.Rejected(

@@ -17,7 +17,6 @@ class DevAuthenticatorTest {
   @Test
   void trustAcceptsAnyUserWithoutPassword() {
     DevAuthenticator trust = DevAuthenticator.trust();
-    assertThat(trust.requiresPassword()).isFalse();
     assertThat(trust.authenticate(attempt("alice", null)))
         .isEqualTo(
             new LoginOutcome.Authenticated(
@@ -33,14 +32,15 @@ class DevAuthenticatorTest {
   @Test
   void passwordListAcceptsOnlyTheRightPassword() {
     DevAuthenticator list = DevAuthenticator.passwords(Map.of("alice", "s3cret"));
-    assertThat(list.requiresPassword()).isTrue();
+    assertThat(list.authenticate(attempt("alice", null)))
+        .isEqualTo(new LoginOutcome.PasswordRequired());
     assertThat(list.authenticate(attempt("alice", "s3cret")))
         .isInstanceOf(LoginOutcome.Authenticated.class);
     assertThat(list.authenticate(attempt("alice", "wrong")))
         .isEqualTo(
             new LoginOutcome.Rejected(
                 "28P01", "password authentication failed for user \"alice\""));
-    assertThat(list.authenticate(attempt("alice", null))).isInstanceOf(LoginOutcome.Rejected.class);
+    assertThat(list.authenticate(attempt("alice", ""))).isInstanceOf(LoginOutcome.Rejected.class);
   }
 
   @Test

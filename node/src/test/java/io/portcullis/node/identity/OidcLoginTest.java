@@ -1,0 +1,162 @@
+package io.portcullis.node.identity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.portcullis.node.GatewayNode;
+import io.portcullis.node.testing.TestGateway;
+import io.portcullis.node.testing.TestTls;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import no.nav.security.mock.oauth2.MockOAuth2Server;
+import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Clients log in with a token from a real OIDC provider running in the test (discovery, JWKS and
+ * token endpoints), over TLS, with pgjdbc and psql.
+ */
+class OidcLoginTest {
+
+  private static MockOAuth2Server provider;
+  private static GatewayNode gateway;
+
+  @BeforeAll
+  static void start() throws Exception {
+    provider = new MockOAuth2Server();
+    provider.start();
+    gateway =
+        TestGateway.start(
+            TestTls.listenerConfig()
+                + "\nportcullis.client-authentication { mode = oidc, oidc.issuers = [{ issuer = \""
+                + provider.issuerUrl("bank")
+                + "\" }] }");
+  }
+
+  @AfterAll
+  static void stop() {
+    gateway.close();
+    provider.shutdown();
+  }
+
+  private static String token(String user, List<String> audience, long lifetimeSeconds) {
+    return provider
+        .issueToken(
+            "bank",
+            "agent-client",
+            new DefaultOAuth2TokenCallback(
+                "bank",
+                user,
+                "JWT",
+                audience,
+                Map.of("preferred_username", user, "groups", List.of("analysts")),
+                lifetimeSeconds))
+        .serialize();
+  }
+
+  private static Connection connect(String user, String password, String sslmode)
+      throws SQLException {
+    String url =
+        "jdbc:postgresql://localhost:"
+            + gateway.port()
+            + "/main?sslmode="
+            + sslmode
+            + "&sslrootcert="
+            + TestTls.file("ca.pem");
+    return DriverManager.getConnection(url, user, password);
+  }
+
+  @Test
+  void aValidTokenOverTlsOpensASession() throws Exception {
+    try (Connection c =
+            connect("alice", token("alice", List.of("portcullis"), 600), "verify-full");
+        ResultSet rs = c.createStatement().executeQuery("SELECT 'hello ' || 'alice'")) {
+      rs.next();
+      assertThat(rs.getString(1)).isEqualTo("hello alice");
+    }
+  }
+
+  @Test
+  void psqlPassesTheTokenAsPGPASSWORD(@TempDir Path dir) throws Exception {
+    Path output = dir.resolve("psql.out");
+    ProcessBuilder psql =
+        new ProcessBuilder(
+            "psql",
+            "-X",
+            "-A",
+            "-t",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            Integer.toString(gateway.port()),
+            "-U",
+            "alice",
+            "-d",
+            "main",
+            "-c",
+            "SELECT 'psql with a token'");
+    psql.environment().put("PGPASSWORD", token("alice", List.of("portcullis"), 600));
+    psql.environment().put("PGSSLMODE", "verify-full");
+    psql.environment().put("PGSSLROOTCERT", TestTls.file("ca.pem").toString());
+    psql.environment().put("PGCONNECT_TIMEOUT", "10");
+    Process process = psql.redirectErrorStream(true).redirectOutput(output.toFile()).start();
+    boolean finished = process.waitFor(30, TimeUnit.SECONDS);
+    process.destroyForcibly();
+    String printed = Files.readString(output, StandardCharsets.UTF_8);
+    assertThat(finished).as("psql finished; it printed: %s", printed).isTrue();
+    assertThat(printed).contains("psql with a token");
+    assertThat(process.exitValue()).isZero();
+  }
+
+  @Test
+  void withoutTlsNoTokenIsEvenAskedFor() {
+    assertThatThrownBy(
+            () -> connect("alice", token("alice", List.of("portcullis"), 600), "disable"))
+        .isInstanceOf(SQLException.class)
+        .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("28000"))
+        .hasMessageContaining("TLS required");
+  }
+
+  @Test
+  void anExpiredTokenIsRefused() {
+    assertThatThrownBy(
+            () -> connect("alice", token("alice", List.of("portcullis"), -600), "require"))
+        .isInstanceOf(SQLException.class)
+        .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("28P01"))
+        .hasMessageContaining("expired");
+  }
+
+  @Test
+  void aTokenForAnotherAudienceIsRefused() {
+    assertThatThrownBy(
+            () -> connect("alice", token("alice", List.of("payments-api"), 600), "require"))
+        .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("28P01"))
+        .hasMessageContaining("not meant for this gateway");
+  }
+
+  @Test
+  void aTokenForAnotherUserIsRefused() {
+    assertThatThrownBy(() -> connect("bob", token("alice", List.of("portcullis"), 600), "require"))
+        .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("28000"))
+        .hasMessageContaining("\"bob\"");
+  }
+
+  @Test
+  void aPlainPasswordIsNotAToken() {
+    assertThatThrownBy(() -> connect("alice", "hunter2", "require"))
+        .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("28P01"))
+        .hasMessageContaining("not a JWT")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("hunter2"));
+  }
+}
