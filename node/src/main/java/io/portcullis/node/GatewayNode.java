@@ -82,6 +82,7 @@ public final class GatewayNode implements AutoCloseable {
               sharding,
               stages,
               EventLoopDispatchers.register(system, workers),
+              settings.sessionLifetime(),
               settings.limits().maxMessageBytes());
       ClientListener listener =
           ClientListener.bind(

@@ -2,6 +2,7 @@ package io.portcullis.node.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import io.portcullis.node.session.SessionLifetime;
 import io.portcullis.policy.identity.ClientAuthenticator;
 import io.portcullis.policy.identity.DevAuthenticator;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ public record GatewaySettings(
     ListenerSettings listener,
     Limits limits,
     ClientAuthenticator clientAuthenticator,
+    SessionLifetime sessionLifetime,
     StartupPolicy startup,
     Map<String, TargetSettings> targets) {
 
@@ -58,6 +60,7 @@ public record GatewaySettings(
                 config.getInt("limits.max-authentication-message-bytes"),
                 (int) Math.min(Integer.MAX_VALUE, config.getBytes("limits.max-message-bytes"))),
             clientAuthenticator(config.getConfig("client-authentication")),
+            new SessionLifetime(config.getDuration("client-authentication.token-expiry-grace")),
             new StartupPolicy(
                 Set.copyOf(config.getStringList("startup.allowed-parameters")),
                 Set.copyOf(config.getStringList("startup.allowed-options"))),

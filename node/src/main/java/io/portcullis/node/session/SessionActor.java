@@ -10,6 +10,7 @@ import io.portcullis.node.upstream.UpstreamConnection;
 import io.portcullis.persistence.CborSerializable;
 import io.portcullis.policy.identity.Identity;
 import io.portcullis.policy.identity.LoginAttempt;
+import io.portcullis.policy.identity.LoginEvent;
 import io.portcullis.policy.identity.LoginOutcome;
 import io.portcullis.protocol.BackendMessage;
 import io.portcullis.protocol.BackendMessage.ErrorResponse;
@@ -20,6 +21,7 @@ import io.portcullis.protocol.ProtocolException;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -62,6 +64,8 @@ public final class SessionActor {
 
   private record PipelineEnded() implements Command {}
 
+  private record CredentialExpired() implements Command {}
+
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final int REGISTRATION_ATTEMPTS = 3;
   private static final Duration REGISTRATION_TIMEOUT = Duration.ofSeconds(10);
@@ -72,6 +76,7 @@ public final class SessionActor {
   private final SessionServices services;
   private final List<FrontendMessage> pending = new ArrayList<>();
   private Identity identity;
+  private Optional<Instant> credentialExpiry = Optional.empty();
   private UpstreamConnection upstream;
   private int processId;
   private int secretKey;
@@ -129,17 +134,23 @@ public final class SessionActor {
     if (outcome instanceof LoginOutcome.PasswordRequired && password.isEmpty()) {
       return awaitingPassword();
     }
+    if (outcome instanceof LoginOutcome.PasswordRequired) {
+      outcome = new LoginOutcome.Rejected("28P01", "a password is required");
+    }
+    LoginLog.record(
+        LoginEvent.of(
+            attempt,
+            startup.target().name(),
+            outcome,
+            password.flatMap(services.authenticator()::fingerprint)));
     if (outcome instanceof LoginOutcome.Authenticated authenticated) {
       identity = authenticated.identity();
+      credentialExpiry = authenticated.expiresAt();
       client.pipeline().get(FrontendDecoder.class).maxMessageBytes(services.maxMessageBytes());
       register(1);
       return registering();
     }
-    LoginOutcome.Rejected rejected =
-        outcome instanceof LoginOutcome.Rejected r
-            ? r
-            : new LoginOutcome.Rejected("28000", "authentication failed");
-    context.getLog().info("login refused for {}: {}", startup.user(), rejected.reason());
+    LoginOutcome.Rejected rejected = (LoginOutcome.Rejected) outcome;
     return fatal(rejected.sqlState(), rejected.reason());
   }
 
@@ -228,6 +239,7 @@ public final class SessionActor {
             processId,
             identity.subject(),
             startup.target().name());
+    scheduleCredentialExpiry();
     context.pipeToSelf(
         SessionPipeline.run(
             client,
@@ -250,9 +262,30 @@ public final class SessionActor {
                 fatal(
                     "57P01",
                     "terminating connection due to administrator command: " + end.reason()))
+        .onMessage(
+            CredentialExpired.class,
+            expired ->
+                fatal(
+                    "57P01",
+                    "terminating connection: the session's token expired at "
+                        + credentialExpiry.orElseThrow()
+                        + "; reconnect with a new token"))
         .onMessage(PipelineEnded.class, ended -> Behaviors.stopped())
         .onSignal(PostStop.class, this::closeChannels)
         .build();
+  }
+
+  /** Ends the session when its token expires, or a configured while after that. */
+  private void scheduleCredentialExpiry() {
+    credentialExpiry.ifPresent(
+        expiry -> {
+          Instant end = expiry.plus(services.lifetime().graceAfterTokenExpiry());
+          Duration delay = Duration.between(Instant.now(), end);
+          context.scheduleOnce(
+              delay.isNegative() ? Duration.ZERO : delay,
+              context.getSelf(),
+              new CredentialExpired());
+        });
   }
 
   /** The client left while the upstream connection was being opened: close it when it arrives. */

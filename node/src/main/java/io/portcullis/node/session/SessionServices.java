@@ -14,4 +14,5 @@ public record SessionServices(
     ClusterSharding sharding,
     Supplier<SessionStages> stages,
     EventLoopDispatchers dispatchers,
+    SessionLifetime lifetime,
     int maxMessageBytes) {}

@@ -3,6 +3,9 @@ package io.portcullis.node.identity;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.portcullis.node.GatewayNode;
 import io.portcullis.node.testing.TestGateway;
 import io.portcullis.node.testing.TestTls;
@@ -22,6 +25,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * Clients log in with a token from a real OIDC provider running in the test (discovery, JWKS and
@@ -117,6 +121,48 @@ class OidcLoginTest {
     assertThat(finished).as("psql finished; it printed: %s", printed).isTrue();
     assertThat(printed).contains("psql with a token");
     assertThat(process.exitValue()).isZero();
+  }
+
+  @Test
+  void aSessionEndsWhenItsTokenExpires() throws Exception {
+    try (Connection c = connect("alice", token("alice", List.of("portcullis"), 3), "require")) {
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT 1")) {
+        assertThat(rs.next()).isTrue();
+      }
+      TimeUnit.MILLISECONDS.sleep(4500);
+      assertThatThrownBy(() -> c.createStatement().executeQuery("SELECT 1"))
+          .isInstanceOf(SQLException.class)
+          .hasMessageContaining("token expired");
+    }
+  }
+
+  @Test
+  void everyLoginIsRecordedWithoutItsToken() throws Exception {
+    ListAppender<ILoggingEvent> events = new ListAppender<>();
+    events.start();
+    Logger logger = (Logger) LoggerFactory.getLogger("io.portcullis.audit.login");
+    logger.addAppender(events);
+    try {
+      String good = token("alice", List.of("portcullis"), 600);
+      connect("alice", good, "require").close();
+      String wrongAudience = token("alice", List.of("payments-api"), 600);
+      assertThatThrownBy(() -> connect("alice", wrongAudience, "require"));
+      List<String> lines = events.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+      assertThat(lines).hasSize(2);
+      assertThat(lines.get(0))
+          .contains(
+              "\"outcome\":\"succeeded\"",
+              "\"user\":\"alice\"",
+              "\"groups\":[\"analysts\"]",
+              "\"credential\":\"jti:")
+          .doesNotContain(good);
+      assertThat(lines.get(1))
+          .contains(
+              "\"outcome\":\"failed\"", "\"sqlState\":\"28P01\"", "not meant for this gateway")
+          .doesNotContain(wrongAudience);
+    } finally {
+      logger.detachAppender(events);
+    }
   }
 
   @Test

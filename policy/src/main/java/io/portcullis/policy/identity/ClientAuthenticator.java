@@ -1,5 +1,7 @@
 package io.portcullis.policy.identity;
 
+import java.util.Optional;
+
 /** Decides who a connecting client is. The OIDC authenticator and the dev modes implement it. */
 public interface ClientAuthenticator {
 
@@ -9,4 +11,12 @@ public interface ClientAuthenticator {
    * on a connection without TLS) means no secret is ever sent in clear text.
    */
   LoginOutcome authenticate(LoginAttempt attempt);
+
+  /**
+   * A value that identifies a credential in logs and audit records without revealing it, or empty
+   * where even that is unsafe (a hash of a low-entropy password invites guessing).
+   */
+  default Optional<String> fingerprint(String password) {
+    return Optional.empty();
+  }
 }

@@ -1,9 +1,19 @@
 package io.portcullis.policy.identity;
 
+import java.time.Instant;
+import java.util.Optional;
+
 /** The result of checking a {@link LoginAttempt}. */
 public sealed interface LoginOutcome {
 
-  record Authenticated(Identity identity) implements LoginOutcome {}
+  /**
+   * @param expiresAt when the credential stops being valid (a token's exp), if it does
+   */
+  record Authenticated(Identity identity, Optional<Instant> expiresAt) implements LoginOutcome {
+    public Authenticated(Identity identity) {
+      this(identity, Optional.empty());
+    }
+  }
 
   /** Ask the client for a password (AuthenticationCleartextPassword), then try again with it. */
   record PasswordRequired() implements LoginOutcome {}

@@ -87,31 +87,26 @@ class OidcAuthenticatorTest {
   @Test
   void validTokenAuthenticatesWithGroupsAndAgentFlag() {
     LoginOutcome outcome = authenticator.authenticate(overTls(token().sign()));
+    assertThat(((LoginOutcome.Authenticated) outcome).expiresAt()).isPresent();
 
-    assertThat(outcome)
-        .isEqualTo(
-            new LoginOutcome.Authenticated(
-                new Identity("alice", ISSUER, Set.of("analyst", "reader"), true)));
+    assertThat(((LoginOutcome.Authenticated) outcome).identity())
+        .isEqualTo(new Identity("alice", ISSUER, Set.of("analyst", "reader"), true));
   }
 
   @Test
   void accessTokenTypeHeaderIsAccepted() {
     String token = token().type(new JOSEObjectType("at+jwt")).sign();
 
-    assertThat(authenticator.authenticate(overTls(token)))
-        .isEqualTo(
-            new LoginOutcome.Authenticated(
-                new Identity("alice", ISSUER, Set.of("analyst", "reader"), true)));
+    assertThat(((LoginOutcome.Authenticated) authenticator.authenticate(overTls(token))).identity())
+        .isEqualTo(new Identity("alice", ISSUER, Set.of("analyst", "reader"), true));
   }
 
   @Test
   void tokenWithoutAgentClientKindIsAPerson() {
     String token = token().claim("client_kind", "person").sign();
 
-    assertThat(authenticator.authenticate(overTls(token)))
-        .isEqualTo(
-            new LoginOutcome.Authenticated(
-                new Identity("alice", ISSUER, Set.of("analyst", "reader"), false)));
+    assertThat(((LoginOutcome.Authenticated) authenticator.authenticate(overTls(token))).identity())
+        .isEqualTo(new Identity("alice", ISSUER, Set.of("analyst", "reader"), false));
   }
 
   // ---------------------------------------------------------------- transport
