@@ -2,11 +2,16 @@ package io.portcullis.node.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * One upstream PostgreSQL database and the credentials the gateway uses for it. Clients select a
@@ -19,8 +24,30 @@ public record TargetSettings(
     String database,
     String user,
     PasswordSource password,
+    List<GroupLogin> groupLogins,
+    Optional<String> setRole,
     UpstreamTls tls,
     Duration connectTimeout) {
+
+  /** The role the gateway logs in to the upstream as, and where its password comes from. */
+  public record UpstreamLogin(String user, PasswordSource password) {}
+
+  /** Sessions of identities in {@code group} log in as {@code login} instead of the default. */
+  public record GroupLogin(String group, UpstreamLogin login) {}
+
+  /** The first group login whose group the identity has, else the target's own user. */
+  public UpstreamLogin loginFor(Set<String> groups) {
+    return groupLogins.stream()
+        .filter(groupLogin -> groups.contains(groupLogin.group()))
+        .map(GroupLogin::login)
+        .findFirst()
+        .orElse(new UpstreamLogin(user, password));
+  }
+
+  /** The role to SET after login for this identity, with {@code {user}} replaced. */
+  public Optional<String> setRoleFor(String identity) {
+    return setRole.map(template -> template.replace("{user}", identity));
+  }
 
   public enum TlsMode {
     DISABLE,
@@ -93,8 +120,31 @@ public record TargetSettings(
         config.getString("database"),
         config.getString("user"),
         passwordSource(path, config),
+        groupLogins(path, config),
+        config.getString("set-role").isEmpty()
+            ? Optional.empty()
+            : Optional.of(config.getString("set-role")),
         new UpstreamTls(mode, caFile),
         config.getDuration("connect-timeout"));
+  }
+
+  private static List<GroupLogin> groupLogins(String path, Config config) {
+    List<GroupLogin> logins = new ArrayList<>();
+    List<? extends Config> entries = config.getConfigList("group-logins");
+    for (int i = 0; i < entries.size(); i++) {
+      Config entry =
+          entries
+              .get(i)
+              .withFallback(
+                  ConfigFactory.parseMap(
+                      Map.of("password", "", "password-env", "", "password-file", "")));
+      String entryPath = path + ".group-logins[" + i + "]";
+      logins.add(
+          new GroupLogin(
+              entry.getString("group"),
+              new UpstreamLogin(entry.getString("user"), passwordSource(entryPath, entry))));
+    }
+    return List.copyOf(logins);
   }
 
   private static PasswordSource passwordSource(String path, Config config) {

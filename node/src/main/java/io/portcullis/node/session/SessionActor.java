@@ -192,7 +192,12 @@ public final class SessionActor {
               context.pipeToSelf(
                   services
                       .upstreams()
-                      .connect(startup.target(), startup.upstreamParameters(), client.eventLoop()),
+                      .connect(
+                          startup.target(),
+                          startup.target().loginFor(identity.groups()),
+                          startup.target().setRoleFor(identity.subject()),
+                          startup.upstreamParameters(),
+                          client.eventLoop()),
                   (connection, failure) ->
                       failure == null
                           ? new UpstreamReady(connection)

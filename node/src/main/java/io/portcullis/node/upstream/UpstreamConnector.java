@@ -16,6 +16,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.portcullis.node.config.TargetSettings;
 import io.portcullis.node.config.TargetSettings.TlsMode;
+import io.portcullis.node.config.TargetSettings.UpstreamLogin;
 import io.portcullis.protocol.BackendDecoder;
 import io.portcullis.protocol.BackendMessage.BackendKeyData;
 import io.portcullis.protocol.FrontendMessage;
@@ -23,6 +24,7 @@ import io.portcullis.protocol.MessageEncoder;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -49,18 +51,26 @@ public final class UpstreamConnector {
   }
 
   /**
-   * Connects, negotiates TLS as the target requires, logs in and waits for ReadyForQuery.
+   * Connects, negotiates TLS as the target requires, logs in, sets the role if asked, and waits for
+   * ReadyForQuery.
    *
+   * @param login the upstream role and password for this session
+   * @param setRole a role to SET after login
    * @param parameters startup parameters besides user and database (already vetted)
    */
   public CompletionStage<UpstreamConnection> connect(
-      TargetSettings target, Map<String, String> parameters, EventLoop loop) {
+      TargetSettings target,
+      UpstreamLogin login,
+      Optional<String> setRole,
+      Map<String, String> parameters,
+      EventLoop loop) {
     CompletableFuture<UpstreamConnection> result = new CompletableFuture<>();
-    Map<String, String> startup = new LinkedHashMap<>();
-    startup.put("user", target.user());
-    startup.put("database", target.database());
-    startup.putAll(parameters);
-    FrontendMessage.Startup startupMessage = new FrontendMessage.Startup(PROTOCOL_3_0, startup);
+    Map<String, String> startupParameters = new LinkedHashMap<>();
+    startupParameters.put("user", login.user());
+    startupParameters.put("database", target.database());
+    startupParameters.putAll(parameters);
+    FrontendMessage.Startup startupMessage =
+        new FrontendMessage.Startup(PROTOCOL_3_0, startupParameters);
     bootstrap(target, loop)
         .connect(target.host(), target.port())
         .addListener(
@@ -71,18 +81,19 @@ public final class UpstreamConnector {
                     return;
                   }
                   Channel channel = connected.channel();
-                  Runnable login =
+                  Runnable startup =
                       () -> {
                         channel
                             .pipeline()
                             .addLast("decoder", new BackendDecoder(maxMessageBytes))
-                            .addLast("handshake", new UpstreamHandshake(target, result));
+                            .addLast(
+                                "handshake", new UpstreamHandshake(target, login, setRole, result));
                         channel.writeAndFlush(startupMessage);
                       };
                   if (target.tls().mode() == TlsMode.DISABLE) {
-                    login.run();
+                    startup.run();
                   } else {
-                    startTls(channel, target, login, result);
+                    startTls(channel, target, startup, result);
                   }
                 });
     return result;
@@ -126,7 +137,7 @@ public final class UpstreamConnector {
   private void startTls(
       Channel channel,
       TargetSettings target,
-      Runnable login,
+      Runnable startup,
       CompletableFuture<UpstreamConnection> result) {
     channel
         .pipeline()
@@ -155,7 +166,7 @@ public final class UpstreamConnector {
                     .addListener(
                         handshake -> {
                           if (handshake.isSuccess()) {
-                            login.run();
+                            startup.run();
                           } else {
                             result.completeExceptionally(handshake.cause());
                             ctx.close();

@@ -3,6 +3,7 @@ package io.portcullis.node.upstream;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.portcullis.node.config.TargetSettings;
+import io.portcullis.node.config.TargetSettings.UpstreamLogin;
 import io.portcullis.protocol.BackendMessage;
 import io.portcullis.protocol.BackendMessage.AuthenticationCleartextPassword;
 import io.portcullis.protocol.BackendMessage.AuthenticationMd5Password;
@@ -15,6 +16,7 @@ import io.portcullis.protocol.BackendMessage.ErrorResponse;
 import io.portcullis.protocol.BackendMessage.ParameterStatus;
 import io.portcullis.protocol.BackendMessage.ReadyForQuery;
 import io.portcullis.protocol.FrontendMessage.AuthenticationResponse;
+import io.portcullis.protocol.FrontendMessage.Query;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -22,25 +24,34 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * Logs the gateway in to the upstream (trust, cleartext, MD5 or SCRAM-SHA-256), collects the
- * ParameterStatus and BackendKeyData messages, and hands over the idle connection at ReadyForQuery.
- * Removes itself once done.
+ * ParameterStatus and BackendKeyData messages, runs {@code SET ROLE} if the session needs one, and
+ * hands over the idle connection at the last ReadyForQuery. Removes itself once done.
  */
 final class UpstreamHandshake extends ChannelInboundHandlerAdapter {
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final TargetSettings target;
+  private final UpstreamLogin login;
+  private Optional<String> setRole;
   private final CompletableFuture<UpstreamConnection> result;
   private final List<ParameterStatus> parameters = new ArrayList<>();
   private BackendKeyData key;
   private ScramSha256Client scram;
 
-  UpstreamHandshake(TargetSettings target, CompletableFuture<UpstreamConnection> result) {
+  UpstreamHandshake(
+      TargetSettings target,
+      UpstreamLogin login,
+      Optional<String> setRole,
+      CompletableFuture<UpstreamConnection> result) {
     this.target = target;
+    this.login = login;
+    this.setRole = setRole;
     this.result = result;
   }
 
@@ -75,7 +86,15 @@ final class UpstreamHandshake extends ChannelInboundHandlerAdapter {
       key = keyData;
     } else if (message instanceof ErrorResponse error) {
       throw new UpstreamAuthenticationException(
-          "upstream refused the login (SQLSTATE " + error.sqlState() + "): " + error.message());
+          "upstream refused the login as "
+              + login.user()
+              + " (SQLSTATE "
+              + error.sqlState()
+              + "): "
+              + error.message());
+    } else if (message instanceof ReadyForQuery && setRole.isPresent()) {
+      ctx.writeAndFlush(new Query("SET ROLE " + quoteIdentifier(setRole.get())));
+      setRole = Optional.empty();
     } else if (message instanceof ReadyForQuery ready) {
       ctx.channel().config().setAutoRead(false);
       ctx.pipeline().remove(this);
@@ -105,8 +124,13 @@ final class UpstreamHandshake extends ChannelInboundHandlerAdapter {
     return scram;
   }
 
+  /** A PostgreSQL quoted identifier: the role name cannot close the quotes. */
+  private static String quoteIdentifier(String name) {
+    return "\"" + name.replace("\"", "\"\"") + "\"";
+  }
+
   private String password() {
-    return target
+    return login
         .password()
         .resolve()
         .orElseThrow(
@@ -114,7 +138,8 @@ final class UpstreamHandshake extends ChannelInboundHandlerAdapter {
                 new UpstreamAuthenticationException(
                     "upstream asks for a password but target '"
                         + target.name()
-                        + "' has none configured"));
+                        + "' has none configured for "
+                        + login.user()));
   }
 
   /** PostgreSQL's MD5 scheme: "md5" + md5(md5(password + user) + salt), in lower-case hex. */
@@ -123,8 +148,7 @@ final class UpstreamHandshake extends ChannelInboundHandlerAdapter {
       MessageDigest digest = MessageDigest.getInstance("MD5");
       String inner =
           HexFormat.of()
-              .formatHex(
-                  digest.digest((password + target.user()).getBytes(StandardCharsets.UTF_8)));
+              .formatHex(digest.digest((password + login.user()).getBytes(StandardCharsets.UTF_8)));
       digest.update(inner.getBytes(StandardCharsets.US_ASCII));
       digest.update(salt);
       return "md5" + HexFormat.of().formatHex(digest.digest());

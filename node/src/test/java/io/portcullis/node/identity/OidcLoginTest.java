@@ -8,6 +8,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.portcullis.node.GatewayNode;
 import io.portcullis.node.testing.TestGateway;
+import io.portcullis.node.testing.TestPostgres;
 import io.portcullis.node.testing.TestTls;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,12 +41,33 @@ class OidcLoginTest {
   static void start() throws Exception {
     provider = new MockOAuth2Server();
     provider.start();
+    try (Connection c = TestPostgres.direct()) {
+      c.createStatement()
+          .execute(
+              "DO $$ BEGIN"
+                  + " IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'portcullis_analyst')"
+                  + " THEN CREATE ROLE portcullis_analyst LOGIN; END IF;"
+                  + " IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'agent_alice')"
+                  + " THEN CREATE ROLE agent_alice NOLOGIN; END IF; END $$");
+    }
+    TestPostgres.Server pg = TestPostgres.server();
+    String target =
+        "{ host = \"%s\", port = %d, database = \"%s\", user = \"%s\" %s }"
+            .formatted(pg.host(), pg.port(), TestPostgres.DATABASE, pg.user(), "%s");
     gateway =
         TestGateway.start(
-            TestTls.listenerConfig()
-                + "\nportcullis.client-authentication { mode = oidc, oidc.issuers = [{ issuer = \""
-                + provider.issuerUrl("bank")
-                + "\" }] }");
+            String.join(
+                "\n",
+                TestTls.listenerConfig(),
+                "portcullis.client-authentication { mode = oidc, oidc.issuers = [{ issuer = \""
+                    + provider.issuerUrl("bank")
+                    + "\" }] }",
+                "portcullis.targets.by-group = "
+                    + target.formatted(
+                        ", group-logins = [{ group = auditors, user = nobody },"
+                            + " { group = analysts, user = portcullis_analyst }]"),
+                "portcullis.targets.per-identity = "
+                    + target.formatted(", set-role = \"agent_{user}\"")));
   }
 
   @AfterAll
@@ -71,10 +93,17 @@ class OidcLoginTest {
 
   private static Connection connect(String user, String password, String sslmode)
       throws SQLException {
+    return connect("main", user, password, sslmode);
+  }
+
+  private static Connection connect(String target, String user, String password, String sslmode)
+      throws SQLException {
     String url =
         "jdbc:postgresql://localhost:"
             + gateway.port()
-            + "/main?sslmode="
+            + "/"
+            + target
+            + "?sslmode="
             + sslmode
             + "&sslrootcert="
             + TestTls.file("ca.pem");
@@ -121,6 +150,26 @@ class OidcLoginTest {
     assertThat(finished).as("psql finished; it printed: %s", printed).isTrue();
     assertThat(printed).contains("psql with a token");
     assertThat(process.exitValue()).isZero();
+  }
+
+  @Test
+  void groupsChooseTheUpstreamLoginAndSetRoleAppliesPerIdentity() throws Exception {
+    String token = token("alice", List.of("portcullis"), 600);
+    try (Connection c = connect("by-group", "alice", token, "require");
+        ResultSet rs = c.createStatement().executeQuery("SELECT session_user, current_user")) {
+      rs.next();
+      assertThat(rs.getString(1)).isEqualTo("portcullis_analyst");
+    }
+    try (Connection c = connect("per-identity", "alice", token, "require");
+        ResultSet rs = c.createStatement().executeQuery("SELECT current_user")) {
+      rs.next();
+      assertThat(rs.getString(1)).isEqualTo("agent_alice");
+    }
+    // bob has no agent_bob role: the upstream refuses SET ROLE and bob gets no session at all.
+    assertThatThrownBy(
+            () ->
+                connect("per-identity", "bob", token("bob", List.of("portcullis"), 600), "require"))
+        .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("08001"));
   }
 
   @Test
