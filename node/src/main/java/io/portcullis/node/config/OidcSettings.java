@@ -5,6 +5,7 @@ import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import io.portcullis.policy.identity.DevIssuer;
 import io.portcullis.policy.identity.OidcAuthenticator;
 import io.portcullis.policy.identity.OidcIssuer;
 import io.portcullis.policy.identity.OidcKeys;
@@ -15,13 +16,17 @@ import java.nio.file.Path;
 import java.text.ParseException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Reads {@code portcullis.client-authentication.oidc} into an {@link OidcAuthenticator}. */
-final class OidcSettings {
+public final class OidcSettings {
 
   private static final String PATH = "portcullis.client-authentication.oidc";
+  private static final Logger log = LoggerFactory.getLogger(OidcSettings.class);
 
   private OidcSettings() {}
 
@@ -33,6 +38,8 @@ final class OidcSettings {
     for (int i = 0; i < entries.size(); i++) {
       issuers.add(issuer(entries.get(i).withFallback(defaults), PATH + ".issuers[" + i + "]"));
     }
+    devIssuer(oidc)
+        .ifPresent(dev -> issuers.add(dev.issuer(Set.copyOf(defaults.getStringList("audiences")))));
     if (issuers.isEmpty()) {
       throw new ConfigException.BadValue(
           PATH + ".issuers", "mode = oidc needs at least one issuer");
@@ -49,6 +56,23 @@ final class OidcSettings {
           clientAuthentication.getBoolean("insecure-loopback"));
     } catch (IllegalArgumentException e) {
       throw new ConfigException.BadValue(PATH + ".algorithms", e.getMessage());
+    }
+  }
+
+  /** The dev issuer, when enabled; loading it creates its key on first use. */
+  public static Optional<DevIssuer> devIssuer(Config oidc) {
+    if (!oidc.getBoolean("dev-issuer.enabled")) {
+      return Optional.empty();
+    }
+    Path keyFile = Path.of(oidc.getString("dev-issuer.key-file"));
+    log.warn(
+        "DEV ISSUER ENABLED: tokens minted with `portcullis token mint` (key {}) are accepted."
+            + " Never enable portcullis.client-authentication.oidc.dev-issuer in production.",
+        keyFile.toAbsolutePath());
+    try {
+      return Optional.of(DevIssuer.load(keyFile));
+    } catch (IOException e) {
+      throw new ConfigException.BadValue(PATH + ".dev-issuer.key-file", e.getMessage());
     }
   }
 

@@ -140,7 +140,9 @@ public final class OidcAuthenticator implements ClientAuthenticator {
     } catch (BadJOSEException e) {
       return refused(reason(e));
     } catch (JOSEException e) {
-      return refused("the token could not be verified: the issuer's keys are unavailable");
+      return refused(
+          "the token could not be verified: it is signed by a key the issuer does not publish,"
+              + " or the issuer's keys are unavailable");
     }
     return identity(verifier.issuer(), claims, attempt.user());
   }
