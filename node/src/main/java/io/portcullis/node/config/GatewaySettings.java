@@ -60,7 +60,7 @@ public record GatewaySettings(
                 config.getInt("limits.max-authentication-message-bytes"),
                 (int) Math.min(Integer.MAX_VALUE, config.getBytes("limits.max-message-bytes"))),
             clientAuthenticator(config.getConfig("client-authentication")),
-            new SessionLifetime(config.getDuration("client-authentication.token-expiry-grace")),
+            sessionLifetime(config),
             new StartupPolicy(
                 Set.copyOf(config.getStringList("startup.allowed-parameters")),
                 Set.copyOf(config.getStringList("startup.allowed-options"))),
@@ -70,6 +70,15 @@ public record GatewaySettings(
           "portcullis.targets", "at least one upstream target must be configured");
     }
     return settings;
+  }
+
+  private static SessionLifetime sessionLifetime(Config config) {
+    String key = "client-authentication.token-expiry-grace";
+    java.time.Duration grace = config.getDuration(key);
+    if (grace.isNegative()) {
+      throw new ConfigException.BadValue("portcullis." + key, "must not be negative");
+    }
+    return new SessionLifetime(grace);
   }
 
   private static ListenerSettings listener(Config config) {

@@ -97,4 +97,82 @@ class GatewaySettingsTest {
     assertThatThrownBy(() -> load("portcullis.targets = {}"))
         .hasMessageContaining("at least one upstream target");
   }
+
+  private static final String OIDC = "portcullis.client-authentication.mode = oidc\n";
+
+  @Test
+  void oidcWithoutAnyIssuerIsRefused() {
+    assertThatThrownBy(() -> load(OIDC))
+        .isInstanceOf(ConfigException.BadValue.class)
+        .hasMessageContaining("at least one issuer");
+  }
+
+  @Test
+  void hmacAlgorithmsAreRefusedAtStart() {
+    assertThatThrownBy(
+            () ->
+                load(
+                    OIDC
+                        + "portcullis.client-authentication.oidc {"
+                        + " algorithms = [RS256, HS256], issuers = [{ issuer = \"https://idp\" }] }"))
+        .isInstanceOf(ConfigException.BadValue.class)
+        .hasMessageContaining("HS256");
+  }
+
+  @Test
+  void anIssuerCannotHaveBothAJwksUrlAndAFile() {
+    assertThatThrownBy(
+            () ->
+                load(
+                    OIDC
+                        + "portcullis.client-authentication.oidc.issuers = [{ issuer = \"https://idp\","
+                        + " jwks-url = \"https://idp/jwks\", jwks-file = \"/tmp/jwks.json\" }]"))
+        .hasMessageContaining("not both");
+  }
+
+  @Test
+  void anUnreadableJwksFileIsRefused() {
+    assertThatThrownBy(
+            () ->
+                load(
+                    OIDC
+                        + "portcullis.client-authentication.oidc.issuers = [{ issuer = \"https://idp\","
+                        + " jwks-file = \"/nonexistent/jwks.json\" }]"))
+        .isInstanceOf(ConfigException.BadValue.class)
+        .hasMessageContaining("jwks-file");
+  }
+
+  @Test
+  void aNegativeTokenExpiryGraceIsRefused() {
+    assertThatThrownBy(() -> load("portcullis.client-authentication.token-expiry-grace = -5s"))
+        .isInstanceOf(ConfigException.BadValue.class)
+        .hasMessageContaining("token-expiry-grace");
+  }
+
+  @Test
+  void aGroupLoginNeedsAUserAndOnePasswordSource() {
+    assertThatThrownBy(() -> load(MAIN + "portcullis.targets.main.group-logins = [{ group = g }]"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("user");
+    assertThatThrownBy(
+            () ->
+                load(
+                    MAIN
+                        + "portcullis.targets.main.group-logins ="
+                        + " [{ group = g, user = u, password = a, password-file = b }]"))
+        .hasMessageContaining("group-logins[0]");
+  }
+
+  @Test
+  void groupLoginsPickTheFirstMatchingGroupAndSetRoleFillsInTheUser() {
+    TargetSettings main =
+        load(MAIN
+                + "portcullis.targets.main { set-role = \"agent_{user}\","
+                + " group-logins = [{ group = a, user = ua }, { group = b, user = ub }] }")
+            .targets()
+            .get("main");
+    assertThat(main.loginFor(java.util.Set.of("b", "a")).user()).isEqualTo("ua");
+    assertThat(main.loginFor(java.util.Set.of("c")).user()).isEqualTo("u");
+    assertThat(main.setRoleFor("alice")).contains("agent_alice");
+  }
 }

@@ -31,14 +31,34 @@ class StartupProtocolTest {
   private static final int V3_0 = 3 << 16;
   private static GatewayNode gateway;
 
+  /** A gateway that asks for a password (dev password list: alice / pw). */
+  private static GatewayNode passwordGateway;
+
   @BeforeAll
   static void start() throws Exception {
     gateway = TestGateway.start();
+    passwordGateway =
+        TestGateway.start(
+            "portcullis.client-authentication { mode = password-list, passwords { alice = pw } }");
   }
 
   @AfterAll
   static void stop() {
     gateway.close();
+    passwordGateway.close();
+  }
+
+  /** A client of the password gateway that has been asked for its password. */
+  private static RawClient askedForPassword() throws Exception {
+    RawClient client = new RawClient(passwordGateway.port());
+    client.send(startup(V3_0));
+    client.readUntil(BackendMessage.AuthenticationCleartextPassword.class::isInstance);
+    return client;
+  }
+
+  private static ErrorResponse lastError(List<BackendMessage> received) {
+    assertThat(received).last().isInstanceOf(ErrorResponse.class);
+    return (ErrorResponse) received.get(received.size() - 1);
   }
 
   private static Startup startup(int version, String... keyValues) {
@@ -65,9 +85,7 @@ class StartupProtocolTest {
   private static ErrorResponse fatalFor(FrontendMessage... messages) throws Exception {
     try (RawClient client = new RawClient(gateway.port())) {
       client.sendBytes(bytes(messages));
-      List<BackendMessage> received = client.readToEnd();
-      assertThat(received).last().isInstanceOf(ErrorResponse.class);
-      ErrorResponse error = (ErrorResponse) received.get(received.size() - 1);
+      ErrorResponse error = lastError(client.readToEnd());
       assertThat(error.severity()).isEqualTo("FATAL");
       return error;
     }
@@ -201,8 +219,7 @@ class StartupProtocolTest {
     try (RawClient client = new RawClient(gateway.port())) {
       client.send(startup(V3_0)).readUntil(ReadyForQuery.class::isInstance);
       client.sendBytes(ByteBuffer.allocate(5).put((byte) 'Q').putInt(-5).array());
-      List<BackendMessage> received = client.readToEnd();
-      assertThat(((ErrorResponse) received.get(received.size() - 1)).sqlState()).isEqualTo("08P01");
+      assertThat(lastError(client.readToEnd()).sqlState()).isEqualTo("08P01");
     }
   }
 
@@ -212,8 +229,7 @@ class StartupProtocolTest {
       client.send(startup(V3_0)).readUntil(ReadyForQuery.class::isInstance);
       // Announce 2 GB and send nothing more: the gateway must answer at once, not wait or allocate.
       client.sendBytes(ByteBuffer.allocate(5).put((byte) 'Q').putInt(Integer.MAX_VALUE).array());
-      List<BackendMessage> received = client.readToEnd();
-      ErrorResponse error = (ErrorResponse) received.get(received.size() - 1);
+      ErrorResponse error = lastError(client.readToEnd());
       assertThat(error.sqlState()).isEqualTo("08P01");
     }
   }
@@ -222,18 +238,9 @@ class StartupProtocolTest {
   void oversizedPasswordBeforeAuthenticationIsRefused() throws Exception {
     // Before authentication the limit is max-authentication-message-bytes (64 KiB): a client
     // that has not logged in cannot make the gateway buffer a large message.
-    GatewayNode passwordGateway =
-        TestGateway.start(
-            "portcullis.client-authentication { mode = password-list, passwords { alice = pw } }");
-    try (RawClient client = new RawClient(passwordGateway.port())) {
-      client.send(startup(V3_0));
-      assertThat(client.readUntil(BackendMessage.AuthenticationCleartextPassword.class::isInstance))
-          .isNotEmpty();
+    try (RawClient client = askedForPassword()) {
       client.sendBytes(ByteBuffer.allocate(5).put((byte) 'p').putInt(1_000_000).array());
-      List<BackendMessage> received = client.readToEnd();
-      assertThat(((ErrorResponse) received.get(received.size() - 1)).sqlState()).isEqualTo("08P01");
-    } finally {
-      passwordGateway.close();
+      assertThat(lastError(client.readToEnd()).sqlState()).isEqualTo("08P01");
     }
   }
 
@@ -243,8 +250,7 @@ class StartupProtocolTest {
         RawClient client = new RawClient(gateway.port())) {
       client.send(startup(V3_0)).readUntil(ReadyForQuery.class::isInstance);
       client.sendBytes(ByteBuffer.allocate(5).put((byte) 'z').putInt(4).array());
-      List<BackendMessage> received = client.readToEnd();
-      assertThat(((ErrorResponse) received.get(received.size() - 1)).sqlState()).isEqualTo("08P01");
+      assertThat(lastError(client.readToEnd()).sqlState()).isEqualTo("08P01");
       try (ResultSet rs = bystander.createStatement().executeQuery("SELECT 'still here'")) {
         rs.next();
         assertThat(rs.getString(1)).isEqualTo("still here");
@@ -256,49 +262,29 @@ class StartupProtocolTest {
   void garbageBeforeStartupEndsTheConnection() throws Exception {
     try (RawClient client = new RawClient(gateway.port())) {
       client.sendBytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes());
-      List<BackendMessage> received = client.readToEnd();
-      assertThat(((ErrorResponse) received.get(received.size() - 1)).sqlState()).isEqualTo("08P01");
+      assertThat(lastError(client.readToEnd()).sqlState()).isEqualTo("08P01");
     }
   }
 
   @Test
   void passwordListAuthenticationRejectsAWrongPassword() throws Exception {
-    GatewayNode passwordGateway =
-        TestGateway.start(
-            "portcullis.client-authentication { mode = password-list, passwords { alice = pw } }");
-    try (RawClient client = new RawClient(passwordGateway.port())) {
-      client.send(startup(V3_0));
-      client.readUntil(BackendMessage.AuthenticationCleartextPassword.class::isInstance);
+    try (RawClient client = askedForPassword()) {
       client.send(FrontendMessage.AuthenticationResponse.password("wrong"));
-      List<BackendMessage> received = client.readToEnd();
-      ErrorResponse error = (ErrorResponse) received.get(received.size() - 1);
-      assertThat(error.sqlState()).isEqualTo("28P01");
+      assertThat(lastError(client.readToEnd()).sqlState()).isEqualTo("28P01");
     }
-    try (RawClient client = new RawClient(passwordGateway.port())) {
-      client.send(startup(V3_0));
-      client.readUntil(BackendMessage.AuthenticationCleartextPassword.class::isInstance);
+    try (RawClient client = askedForPassword()) {
       client.send(FrontendMessage.AuthenticationResponse.password("pw"));
       assertThat(ready(client.readUntil(ReadyForQuery.class::isInstance))).isTrue();
-    } finally {
-      passwordGateway.close();
     }
   }
 
   @Test
   void malformedPasswordMessageIsAProtocolViolation() throws Exception {
-    GatewayNode passwordGateway =
-        TestGateway.start(
-            "portcullis.client-authentication { mode = password-list, passwords { alice = pw } }");
-    try (RawClient client = new RawClient(passwordGateway.port())) {
-      client.send(startup(V3_0));
-      client.readUntil(BackendMessage.AuthenticationCleartextPassword.class::isInstance);
+    try (RawClient client = askedForPassword()) {
       // A password message whose string has no terminating NUL.
       client.sendBytes(
           ByteBuffer.allocate(7).put((byte) 'p').putInt(6).put((byte) 'p').put((byte) 'w').array());
-      List<BackendMessage> received = client.readToEnd();
-      assertThat(((ErrorResponse) received.get(received.size() - 1)).sqlState()).isEqualTo("08P01");
-    } finally {
-      passwordGateway.close();
+      assertThat(lastError(client.readToEnd()).sqlState()).isEqualTo("08P01");
     }
   }
 
