@@ -77,6 +77,26 @@ public final class FrontendDecoder extends ByteToMessageDecoder {
   }
 
   /**
+   * A password message larger than the limit is a failed login, not a broken client: a 2 MB "token"
+   * is answered like any other invalid credential.
+   */
+  private void refuseOversizedPassword(ByteBuf in) {
+    if (in.readableBytes() < 5 || in.getByte(in.readerIndex()) != 'p') {
+      return;
+    }
+    int length = in.getInt(in.readerIndex() + 1);
+    if (length > maxMessageBytes) {
+      throw new ProtocolException(
+          "28P01",
+          "password authentication failed: the password message of "
+              + length
+              + " bytes is larger than any token this gateway accepts ("
+              + maxMessageBytes
+              + " bytes)");
+    }
+  }
+
+  /**
    * Changes the largest message accepted from now on: the server keeps it small until the client
    * has authenticated, so that an anonymous peer cannot make it buffer a large message.
    */
@@ -93,6 +113,7 @@ public final class FrontendDecoder extends ByteToMessageDecoder {
       switch (state) {
         case STARTUP -> decodeStartupPacket(in, out);
         case MESSAGES -> {
+          refuseOversizedPassword(in);
           FrontendMessage message = TYPES.read(in, maxMessageBytes);
           if (message != null) {
             out.add(message);

@@ -79,6 +79,16 @@ class HostileInputTest {
   }
 
   @Test
+  void passwordOverTheLimitIsAFailedLogin() {
+    // A 2 MB "token" is an invalid credential (28P01), refused from its header alone.
+    EmbeddedChannel channel = Wires.frontendChannelAfterStartup();
+    assertThatThrownBy(() -> feed(channel, bytes("70 00200004")))
+        .isInstanceOf(ProtocolException.class)
+        .satisfies(e -> assertThat(((ProtocolException) e).sqlState()).isEqualTo("28P01"))
+        .hasMessageContaining("password message of 2097156 bytes is larger than any token");
+  }
+
+  @Test
   void backendLengthOverTheLimit() {
     assertBackendRejected("44 7fffffff")
         .hasMessageContaining("message of 2147483647 bytes exceeds the limit");

@@ -3,10 +3,12 @@ package io.portcullis.node.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import io.portcullis.node.session.SessionLifetime;
+import io.portcullis.policy.identity.CertificateAuthenticator;
 import io.portcullis.policy.identity.ClientAuthenticator;
 import io.portcullis.policy.identity.DevAuthenticator;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -21,13 +23,17 @@ public record GatewaySettings(
     StartupPolicy startup,
     Map<String, TargetSettings> targets) {
 
-  /** Where clients connect; TLS is on when a certificate and key are given. */
+  /**
+   * Where clients connect; TLS is on when a certificate and key are given, and clients may then
+   * present certificates signed by the client CA.
+   */
   public record ListenerSettings(
       String host,
       int port,
       int ioThreads,
       Optional<Path> certificateFile,
-      Optional<Path> privateKeyFile) {
+      Optional<Path> privateKeyFile,
+      Optional<Path> clientCaFile) {
     public boolean tlsEnabled() {
       return certificateFile.isPresent();
     }
@@ -52,14 +58,15 @@ public record GatewaySettings(
 
   public static GatewaySettings from(Config root) {
     Config config = root.getConfig("portcullis");
+    ListenerSettings listener = listener(config.getConfig("listener"));
     GatewaySettings settings =
         new GatewaySettings(
-            listener(config.getConfig("listener")),
+            listener,
             new Limits(
                 config.getInt("limits.max-startup-packet-bytes"),
                 config.getInt("limits.max-authentication-message-bytes"),
                 (int) Math.min(Integer.MAX_VALUE, config.getBytes("limits.max-message-bytes"))),
-            clientAuthenticator(config.getConfig("client-authentication")),
+            clientAuthenticator(config.getConfig("client-authentication"), listener),
             sessionLifetime(config),
             new StartupPolicy(
                 Set.copyOf(config.getStringList("startup.allowed-parameters")),
@@ -88,16 +95,46 @@ public record GatewaySettings(
       throw new ConfigException.BadValue(
           "portcullis.listener.tls", "certificate-file and private-key-file must be set together");
     }
+    Optional<Path> clientCa = optionalPath(config, "tls.client-ca-file");
+    if (clientCa.isPresent() && certificate.isEmpty()) {
+      throw new ConfigException.BadValue(
+          "portcullis.listener.tls.client-ca-file",
+          "client certificates need TLS: set certificate-file and private-key-file too");
+    }
     int ioThreads = config.getInt("io-threads");
     return new ListenerSettings(
         config.getString("host"),
         config.getInt("port"),
         ioThreads > 0 ? ioThreads : Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
         certificate,
-        key);
+        key,
+        clientCa);
   }
 
-  private static ClientAuthenticator clientAuthenticator(Config config) {
+  private static ClientAuthenticator clientAuthenticator(Config config, ListenerSettings listener) {
+    ClientAuthenticator byMode = authenticatorForMode(config);
+    if (listener.clientCaFile().isEmpty()) {
+      return byMode;
+    }
+    Config certificates = config.getConfig("certificates");
+    String field = certificates.getString("user-field");
+    CertificateAuthenticator.UserField userField;
+    try {
+      userField = CertificateAuthenticator.UserField.valueOf(field.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException.BadValue(
+          "portcullis.client-authentication.certificates.user-field",
+          "unknown field '" + field + "'; expected CN, email, dns or uri");
+    }
+    return new CertificateAuthenticator(
+        new CertificateAuthenticator.Mapping(
+            userField,
+            certificates.getString("groups-attribute"),
+            certificates.getBoolean("agent")),
+        byMode);
+  }
+
+  private static ClientAuthenticator authenticatorForMode(Config config) {
     String mode = config.getString("mode");
     return switch (mode) {
       case "trust" -> DevAuthenticator.trust();

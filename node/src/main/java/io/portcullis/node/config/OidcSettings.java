@@ -95,14 +95,23 @@ public final class OidcSettings {
     if (!url.isEmpty() && !file.isEmpty()) {
       throw new ConfigException.BadValue(path, "set jwks-url or jwks-file, not both");
     }
+    OidcKeys.Caching caching;
+    try {
+      caching =
+          new OidcKeys.Caching(
+              entry.getDuration("keys-cache-lifetime"),
+              entry.getDuration("keys-min-refresh-interval"));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException.BadValue(path + ".keys-min-refresh-interval", e.getMessage());
+    }
     try {
       if (!url.isEmpty()) {
-        return OidcKeys.fromUrl(URI.create(url).toURL());
+        return OidcKeys.fromUrl(URI.create(url).toURL(), caching);
       }
       if (!file.isEmpty()) {
         return OidcKeys.fromFile(Path.of(file));
       }
-      return OidcKeys.discovered(issuer);
+      return OidcKeys.discovered(issuer, caching);
     } catch (MalformedURLException | IllegalArgumentException e) {
       throw new ConfigException.BadValue(path + ".jwks-url", "not a URL: " + url);
     } catch (IOException | ParseException e) {

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.portcullis.node.config.GatewaySettings;
@@ -68,11 +69,16 @@ public final class ClientListener implements AutoCloseable {
     if (!listener.tlsEnabled()) {
       return Optional.empty();
     }
-    return Optional.of(
+    SslContextBuilder builder =
         SslContextBuilder.forServer(
-                listener.certificateFile().orElseThrow().toFile(),
-                listener.privateKeyFile().orElseThrow().toFile())
-            .build());
+            listener.certificateFile().orElseThrow().toFile(),
+            listener.privateKeyFile().orElseThrow().toFile());
+    // Optional: clients without a certificate log in with a token; a certificate that does not
+    // chain to the client CA fails the handshake.
+    listener
+        .clientCaFile()
+        .ifPresent(ca -> builder.trustManager(ca.toFile()).clientAuth(ClientAuth.OPTIONAL));
+    return Optional.of(builder.build());
   }
 
   public int port() {

@@ -20,11 +20,14 @@ import io.portcullis.protocol.FrontendMessage.AuthenticationResponse;
 import io.portcullis.protocol.ProtocolException;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -69,6 +72,7 @@ public final class SessionActor {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final int REGISTRATION_ATTEMPTS = 3;
   private static final Duration REGISTRATION_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration MAX_TIMER = Duration.ofDays(1);
 
   private final ActorContext<Command> context;
   private final Channel client;
@@ -124,12 +128,14 @@ public final class SessionActor {
   }
 
   private Behavior<Command> login(Optional<String> password) {
+    SslHandler tls = client.pipeline().get(SslHandler.class);
     LoginAttempt attempt =
         new LoginAttempt(
             startup.user(),
             password,
             (InetSocketAddress) client.remoteAddress(),
-            client.pipeline().get(SslHandler.class) != null);
+            tls != null,
+            tls == null ? Optional.empty() : clientCertificate(tls));
     LoginOutcome outcome = services.authenticator().authenticate(attempt);
     if (outcome instanceof LoginOutcome.PasswordRequired && password.isEmpty()) {
       return awaitingPassword();
@@ -142,7 +148,7 @@ public final class SessionActor {
             attempt,
             startup.target().name(),
             outcome,
-            password.flatMap(services.authenticator()::fingerprint)));
+            services.authenticator().fingerprint(attempt)));
     if (outcome instanceof LoginOutcome.Authenticated authenticated) {
       identity = authenticated.identity();
       credentialExpiry = authenticated.expiresAt();
@@ -152,6 +158,15 @@ public final class SessionActor {
     }
     LoginOutcome.Rejected rejected = (LoginOutcome.Rejected) outcome;
     return fatal(rejected.sqlState(), rejected.reason());
+  }
+
+  private static Optional<X509Certificate> clientCertificate(SslHandler tls) {
+    try {
+      Certificate[] chain = tls.engine().getSession().getPeerCertificates();
+      return Optional.of((X509Certificate) chain[0]);
+    } catch (SSLPeerUnverifiedException noCertificate) {
+      return Optional.empty();
+    }
   }
 
   private void register(int attempt) {
@@ -269,28 +284,40 @@ public final class SessionActor {
                     "terminating connection due to administrator command: " + end.reason()))
         .onMessage(
             CredentialExpired.class,
-            expired ->
-                fatal(
-                    "57P01",
-                    "terminating connection: the session's token expired at "
-                        + credentialExpiry.orElseThrow()
-                        + "; reconnect with a new token"))
+            expired -> {
+              if (Instant.now().isBefore(sessionEnd())) {
+                scheduleCredentialExpiry();
+                return Behaviors.same();
+              }
+              return fatal(
+                  "57P01",
+                  "terminating connection: the session's credential expired at "
+                      + credentialExpiry.orElseThrow()
+                      + "; reconnect with a new token or certificate");
+            })
         .onMessage(PipelineEnded.class, ended -> Behaviors.stopped())
         .onSignal(PostStop.class, this::closeChannels)
         .build();
   }
 
-  /** Ends the session when its token expires, or a configured while after that. */
+  /**
+   * Arranges for the session to end when its token or certificate expires, or a configured while
+   * after that. Far expiries (a certificate valid for years) are checked again daily, as the
+   * scheduler cannot wait that long in one step.
+   */
   private void scheduleCredentialExpiry() {
-    credentialExpiry.ifPresent(
-        expiry -> {
-          Instant end = expiry.plus(services.lifetime().graceAfterTokenExpiry());
-          Duration delay = Duration.between(Instant.now(), end);
-          context.scheduleOnce(
-              delay.isNegative() ? Duration.ZERO : delay,
-              context.getSelf(),
-              new CredentialExpired());
-        });
+    if (credentialExpiry.isEmpty()) {
+      return;
+    }
+    Duration delay = Duration.between(Instant.now(), sessionEnd());
+    context.scheduleOnce(
+        delay.isNegative() ? Duration.ZERO : delay.compareTo(MAX_TIMER) > 0 ? MAX_TIMER : delay,
+        context.getSelf(),
+        new CredentialExpired());
+  }
+
+  private Instant sessionEnd() {
+    return credentialExpiry.orElseThrow().plus(services.lifetime().graceAfterTokenExpiry());
   }
 
   /** The client left while the upstream connection was being opened: close it when it arrives. */

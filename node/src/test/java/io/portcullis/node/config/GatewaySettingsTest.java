@@ -78,6 +78,34 @@ class GatewaySettingsTest {
   }
 
   @Test
+  void aClientCaNeedsListenerTls() {
+    assertThatThrownBy(() -> load("portcullis.listener.tls.client-ca-file = /tmp/ca.pem"))
+        .hasMessageContaining("client certificates need TLS");
+  }
+
+  @Test
+  void anUnknownCertificateUserFieldIsRefused() {
+    assertThatThrownBy(
+            () ->
+                load(
+                    "portcullis.listener.tls { certificate-file = /tmp/c.pem,"
+                        + " private-key-file = /tmp/k.pem, client-ca-file = /tmp/ca.pem }\n"
+                        + "portcullis.client-authentication.certificates.user-field = serial"))
+        .hasMessageContaining("expected CN, email, dns or uri");
+  }
+
+  @Test
+  void aKeyRefreshIntervalMustBeShorterThanTheCacheLifetime() {
+    assertThatThrownBy(
+            () ->
+                load(
+                    OIDC
+                        + "portcullis.client-authentication.oidc.issuers = [{ issuer = \"https://idp\","
+                        + " keys-cache-lifetime = 10s, keys-min-refresh-interval = 1m }]"))
+        .hasMessageContaining("shorter than the cache lifetime");
+  }
+
+  @Test
   void unknownClientAuthenticationModeIsRefused() {
     assertThatThrownBy(() -> load("portcullis.client-authentication.mode = ldap"))
         .hasMessageContaining("trust or password-list");

@@ -181,7 +181,7 @@ class OidcLoginTest {
       TimeUnit.MILLISECONDS.sleep(4500);
       assertThatThrownBy(() -> c.createStatement().executeQuery("SELECT 1"))
           .isInstanceOf(SQLException.class)
-          .hasMessageContaining("token expired");
+          .hasMessageContaining("credential expired");
     }
   }
 
@@ -245,6 +245,14 @@ class OidcLoginTest {
     assertThatThrownBy(() -> connect("bob", token("alice", List.of("portcullis"), 600), "require"))
         .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("28000"))
         .hasMessageContaining("\"bob\"");
+  }
+
+  @Test
+  void aTwoMegabyteTokenIsRefusedAsACredential() {
+    String huge = token("alice", List.of("portcullis"), 600) + "A".repeat(2 * 1024 * 1024);
+    assertThatThrownBy(() -> connect("alice", huge, "require"))
+        .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("28P01"))
+        .hasMessageContaining("larger than any token");
   }
 
   @Test

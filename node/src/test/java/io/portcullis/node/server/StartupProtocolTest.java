@@ -240,7 +240,7 @@ class StartupProtocolTest {
     // that has not logged in cannot make the gateway buffer a large message.
     try (RawClient client = askedForPassword()) {
       client.sendBytes(ByteBuffer.allocate(5).put((byte) 'p').putInt(1_000_000).array());
-      assertThat(lastError(client.readToEnd()).sqlState()).isEqualTo("08P01");
+      assertThat(lastError(client.readToEnd()).sqlState()).isEqualTo("28P01");
     }
   }
 

@@ -13,10 +13,11 @@ public interface ClientAuthenticator {
   LoginOutcome authenticate(LoginAttempt attempt);
 
   /**
-   * A value that identifies a credential in logs and audit records without revealing it, or empty
-   * where even that is unsafe (a hash of a low-entropy password invites guessing).
+   * A value that identifies the attempt's credential (token or certificate) in logs and audit
+   * records without revealing it, or empty where even that is unsafe (a hash of a low-entropy
+   * password invites guessing).
    */
-  default Optional<String> fingerprint(String password) {
+  default Optional<String> fingerprint(LoginAttempt attempt) {
     return Optional.empty();
   }
 }

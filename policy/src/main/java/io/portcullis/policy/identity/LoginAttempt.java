@@ -1,6 +1,7 @@
 package io.portcullis.policy.identity;
 
 import java.net.InetSocketAddress;
+import java.security.cert.X509Certificate;
 import java.util.Optional;
 
 /**
@@ -10,6 +11,19 @@ import java.util.Optional;
  * @param password the password message, if the authenticator asked for one
  * @param clientAddress the client's TCP address
  * @param tls whether the connection is encrypted
+ * @param clientCertificate the certificate the client presented in the TLS handshake, already
+ *     verified against the listener's client CA
  */
 public record LoginAttempt(
-    String user, Optional<String> password, InetSocketAddress clientAddress, boolean tls) {}
+    String user,
+    Optional<String> password,
+    InetSocketAddress clientAddress,
+    boolean tls,
+    Optional<X509Certificate> clientCertificate) {
+
+  /** An attempt without a client certificate. */
+  public LoginAttempt(
+      String user, Optional<String> password, InetSocketAddress clientAddress, boolean tls) {
+    this(user, password, clientAddress, tls, Optional.empty());
+  }
+}

@@ -17,13 +17,10 @@ import com.nimbusds.jwt.SignedJWT;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.text.ParseException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -152,8 +149,11 @@ public final class OidcAuthenticator implements ClientAuthenticator {
    * hex digits of its SHA-256, enough to correlate with the identity provider's logs.
    */
   @Override
-  public Optional<String> fingerprint(String password) {
-    String token = password.strip();
+  public Optional<String> fingerprint(LoginAttempt attempt) {
+    if (attempt.password().isEmpty()) {
+      return Optional.empty();
+    }
+    String token = attempt.password().get().strip();
     if (token.length() <= MAX_TOKEN_CHARS) {
       try {
         String jti = JWTParser.parse(token).getJWTClaimsSet().getJWTID();
@@ -164,13 +164,7 @@ public final class OidcAuthenticator implements ClientAuthenticator {
         // Not a JWT: the hash still identifies what was sent.
       }
     }
-    try {
-      byte[] digest =
-          MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
-      return Optional.of("sha256:" + HexFormat.of().formatHex(digest, 0, 8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 unavailable", e);
-    }
+    return Optional.of("sha256:" + Sha256.hexPrefix(token.getBytes(StandardCharsets.UTF_8), 8));
   }
 
   private static boolean fromLoopback(LoginAttempt attempt) {

@@ -20,14 +20,30 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Where an issuer's signing keys come from. Keys fetched over HTTP are cached; an unknown {@code
- * kid} triggers a refresh at most once per {@link #MIN_REFRESH_INTERVAL}, so a flood of made-up key
- * ids cannot hammer the identity provider; and the last keys stay in use for {@link
- * #OUTAGE_TOLERANCE} while the provider is unreachable.
+ * Where an issuer's signing keys come from. Keys fetched over HTTP are cached for {@link
+ * Caching#lifetime()}, so a key that leaves the provider's JWKS stops being accepted at most that
+ * long after; an unknown {@code kid} triggers a refresh at most once per {@link
+ * Caching#minRefreshInterval()}, so a flood of made-up key ids cannot hammer the identity provider;
+ * and the last keys stay in use for {@link #OUTAGE_TOLERANCE} while the provider is unreachable.
  */
 public final class OidcKeys {
 
-  static final Duration MIN_REFRESH_INTERVAL = Duration.ofSeconds(30);
+  /**
+   * How long fetched keys are trusted without asking the provider again, and how often an unknown
+   * {@code kid} may make the gateway ask.
+   */
+  public record Caching(Duration lifetime, Duration minRefreshInterval) {
+    public static final Caching DEFAULT =
+        new Caching(Duration.ofMinutes(5), Duration.ofSeconds(30));
+
+    public Caching {
+      if (minRefreshInterval.isNegative() || minRefreshInterval.compareTo(lifetime) >= 0) {
+        throw new IllegalArgumentException(
+            "the minimum refresh interval must be shorter than the cache lifetime");
+      }
+    }
+  }
+
   static final Duration OUTAGE_TOLERANCE = Duration.ofHours(1);
   private static final int TIMEOUT_MILLIS = 5_000;
   private static final int SIZE_LIMIT_BYTES = 512 * 1024;
@@ -35,9 +51,11 @@ public final class OidcKeys {
   private OidcKeys() {}
 
   /** Keys from the JWKS URL. */
-  public static JWKSource<SecurityContext> fromUrl(URL jwksUrl) {
+  public static JWKSource<SecurityContext> fromUrl(URL jwksUrl, Caching caching) {
     return JWKSourceBuilder.create(jwksUrl, retriever())
-        .rateLimited(MIN_REFRESH_INTERVAL.toMillis())
+        .cache(caching.lifetime().toMillis(), JWKSourceBuilder.DEFAULT_CACHE_REFRESH_TIMEOUT)
+        .refreshAheadCache(false)
+        .rateLimited(caching.minRefreshInterval().toMillis())
         .outageTolerant(OUTAGE_TOLERANCE.toMillis())
         .retrying(true)
         .build();
@@ -52,8 +70,8 @@ public final class OidcKeys {
    * Keys found through OIDC discovery ({@code /.well-known/openid-configuration} → {@code
    * jwks_uri}), looked up on first use so that the gateway starts while the provider is down.
    */
-  public static JWKSource<SecurityContext> discovered(String issuer) {
-    return new Discovered(issuer);
+  public static JWKSource<SecurityContext> discovered(String issuer, Caching caching) {
+    return new Discovered(issuer, caching);
   }
 
   private static DefaultResourceRetriever retriever() {
@@ -62,10 +80,12 @@ public final class OidcKeys {
 
   private static final class Discovered implements JWKSource<SecurityContext> {
     private final String issuer;
+    private final Caching caching;
     private volatile JWKSource<SecurityContext> keys;
 
-    Discovered(String issuer) {
+    Discovered(String issuer, Caching caching) {
       this.issuer = issuer;
+      this.caching = caching;
     }
 
     @Override
@@ -74,7 +94,7 @@ public final class OidcKeys {
       if (source == null) {
         synchronized (this) {
           if (keys == null) {
-            keys = fromUrl(jwksUri());
+            keys = fromUrl(jwksUri(), caching);
           }
           source = keys;
         }
