@@ -8,6 +8,7 @@ import io.portcullis.node.config.GatewaySettings;
 import io.portcullis.node.control.SessionControl;
 import io.portcullis.node.pipeline.EventLoopDispatchers;
 import io.portcullis.node.pipeline.SessionStages;
+import io.portcullis.node.policy.PolicySource;
 import io.portcullis.node.server.ClientListener;
 import io.portcullis.node.server.NettyTransport;
 import io.portcullis.node.server.StartupHandler;
@@ -15,11 +16,11 @@ import io.portcullis.node.session.SessionActor;
 import io.portcullis.node.session.SessionServices;
 import io.portcullis.node.session.StartupNegotiation;
 import io.portcullis.node.upstream.UpstreamConnector;
+import io.portcullis.policy.sql.SqlAnalyzer;
 import io.portcullis.protocol.FrontendMessage.CancelRequest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -57,16 +58,22 @@ public final class GatewayNode implements AutoCloseable {
   }
 
   public static GatewayNode start(Config config) throws Exception {
-    return start(config, SessionStages::passThrough);
+    return start(config, SessionStages::enforcing);
   }
 
   /**
    * @param stages makes the stages of each new session's pipeline
    */
-  public static GatewayNode start(Config config, Supplier<SessionStages> stages) throws Exception {
+  public static GatewayNode start(Config config, SessionStages.Factory stages) throws Exception {
     GatewaySettings settings = GatewaySettings.from(config);
+    PolicySource policy = PolicySource.load(settings.policy().file());
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "portcullis", config);
     try {
+      Duration reload = settings.policy().reloadInterval();
+      system
+          .scheduler()
+          .scheduleWithFixedDelay(
+              reload, reload, policy::reloadIfChanged, system.executionContext());
       joinCluster(system);
       SessionControl.init(system);
       ClusterSharding sharding = ClusterSharding.get(system);
@@ -80,6 +87,8 @@ public final class GatewayNode implements AutoCloseable {
               settings.clientAuthenticator(),
               new UpstreamConnector(settings.limits().maxMessageBytes(), transport.channel()),
               sharding,
+              policy,
+              new SqlAnalyzer(),
               stages,
               EventLoopDispatchers.register(system, workers),
               settings.sessionLifetime(),

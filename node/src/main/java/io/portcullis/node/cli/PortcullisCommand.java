@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "Portcullis 0.1.0",
     description = "Audited, policy-enforcing gateway between AI agents and PostgreSQL.",
-    subcommands = {RunCommand.class, TokenCommand.class})
+    subcommands = {RunCommand.class, TokenCommand.class, PolicyCommand.class})
 public final class PortcullisCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -4,6 +4,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import io.portcullis.node.GatewayNode;
 import io.portcullis.node.config.ConfigLoader;
+import io.portcullis.policy.rules.PolicyException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -34,6 +35,9 @@ final class RunCommand implements Callable<Integer> {
                   ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = on")));
     } catch (ConfigException e) {
       System.err.println("portcullis: invalid configuration: " + e.getMessage());
+      return 2;
+    } catch (PolicyException e) {
+      System.err.println("portcullis: the policy file does not validate:\n" + e.getMessage());
       return 2;
     }
     node.system().getWhenTerminated().toCompletableFuture().join();

@@ -21,7 +21,14 @@ public record GatewaySettings(
     ClientAuthenticator clientAuthenticator,
     SessionLifetime sessionLifetime,
     StartupPolicy startup,
+    PolicySettings policy,
     Map<String, TargetSettings> targets) {
+
+  /**
+   * @param file the policy file; empty means every statement is allowed
+   * @param reloadInterval how often the file is checked for changes
+   */
+  public record PolicySettings(Optional<Path> file, java.time.Duration reloadInterval) {}
 
   /**
    * Where clients connect; TLS is on when a certificate and key are given, and clients may then
@@ -71,12 +78,21 @@ public record GatewaySettings(
             new StartupPolicy(
                 Set.copyOf(config.getStringList("startup.allowed-parameters")),
                 Set.copyOf(config.getStringList("startup.allowed-options"))),
+            policy(config),
             targets(config.getConfig("targets"), config.getConfig("target-defaults")));
     if (settings.targets.isEmpty()) {
       throw new ConfigException.BadValue(
           "portcullis.targets", "at least one upstream target must be configured");
     }
     return settings;
+  }
+
+  private static PolicySettings policy(Config config) {
+    java.time.Duration interval = config.getDuration("policy.reload-interval");
+    if (interval.isNegative() || interval.isZero()) {
+      throw new ConfigException.BadValue("portcullis.policy.reload-interval", "must be positive");
+    }
+    return new PolicySettings(optionalPath(config, "policy.file"), interval);
   }
 
   private static SessionLifetime sessionLifetime(Config config) {

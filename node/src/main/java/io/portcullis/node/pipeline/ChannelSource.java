@@ -30,10 +30,21 @@ public final class ChannelSource<T> extends GraphStage<SourceShape<T>> {
   private final SourceShape<T> shape = SourceShape.of(out);
   private final Channel channel;
   private final Class<T> type;
+  private final String replacedHandler;
 
   public ChannelSource(Channel channel, Class<T> type) {
+    this(channel, type, "");
+  }
+
+  /**
+   * @param replacedHandler the handler that read the channel before this source (the client's
+   *     startup handler), removed when the source takes over: both happen on the channel's event
+   *     loop, so no message falls between them
+   */
+  public ChannelSource(Channel channel, Class<T> type, String replacedHandler) {
     this.channel = channel;
     this.type = type;
+    this.replacedHandler = replacedHandler;
   }
 
   @Override
@@ -70,6 +81,9 @@ public final class ChannelSource<T> extends GraphStage<SourceShape<T>> {
         AsyncCallback<Throwable> onFailure = createAsyncCallback(this::failStage);
         AsyncCallback<Boolean> onClosed = createAsyncCallback(ignored -> closed());
         channel.pipeline().addLast("source", new Bridge(onRead, onFailure, onClosed));
+        if (!replacedHandler.isEmpty() && channel.pipeline().get(replacedHandler) != null) {
+          channel.pipeline().remove(replacedHandler);
+        }
         if (!channel.isActive()) {
           closed();
           return;

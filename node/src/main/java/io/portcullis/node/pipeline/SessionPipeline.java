@@ -12,7 +12,8 @@ import org.apache.pekko.NotUsed;
 import org.apache.pekko.japi.pf.PFBuilder;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.BidiFlow;
+import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.slf4j.Logger;
@@ -37,6 +38,9 @@ public final class SessionPipeline {
   private SessionPipeline() {}
 
   /**
+   * @param greeting what completes the client's login (AuthenticationOk, ParameterStatus,
+   *     BackendKeyData, ReadyForQuery), sent once the pipeline reads the client socket, so that the
+   *     client's first statement cannot arrive before anything is there to read it
    * @param pending client messages that arrived before the pipeline started, sent first
    * @param dispatcher runs the streams on the event loop of the session's sockets
    * @return completes when both directions have ended
@@ -44,28 +48,25 @@ public final class SessionPipeline {
   public static CompletionStage<Done> run(
       Channel client,
       Channel upstream,
+      List<BackendMessage> greeting,
       List<FrontendMessage> pending,
       SessionStages stages,
       Attributes dispatcher,
       Materializer materializer) {
     Source<FrontendMessage, NotUsed> fromClient =
-        Source.fromGraph(new ChannelSource<>(client, FrontendMessage.class));
+        Source.fromGraph(new ChannelSource<>(client, FrontendMessage.class, "startup"));
     if (!pending.isEmpty()) {
       fromClient = Source.from(pending).concat(fromClient);
     }
-    CompletionStage<Done> toUpstream =
-        fromClient
-            .via(stages.auth())
-            .via(stages.policy())
-            .via(stages.approval())
-            .takeWhile(message -> message != FrontendMessage.Terminate.INSTANCE, true)
-            .watchTermination(Keep.right())
-            .to(Sink.fromGraph(new ChannelSink<>(upstream)))
-            .withAttributes(dispatcher)
-            .run(materializer);
-    CompletionStage<Done> toClient =
-        Source.fromGraph(new ChannelSource<>(upstream, BackendMessage.class))
-            .via(stages.masking())
+    CompletableFuture<Done> toUpstreamEnded = new CompletableFuture<>();
+    CompletableFuture<Done> toClientEnded = new CompletableFuture<>();
+    Flow<FrontendMessage, FrontendMessage, NotUsed> beforePolicy =
+        stages.auth().watchTermination((notUsed, done) -> ended(done, toUpstreamEnded));
+    Flow<FrontendMessage, FrontendMessage, NotUsed> afterPolicy =
+        stages.approval().takeWhile(message -> message != FrontendMessage.Terminate.INSTANCE, true);
+    Flow<BackendMessage, BackendMessage, NotUsed> toClient =
+        stages
+            .masking()
             .recover(
                 new PFBuilder<Throwable, BackendMessage>()
                     .match(
@@ -81,13 +82,25 @@ public final class SessionPipeline {
                               "internal error in the gateway; the gateway log has details");
                         })
                     .build())
-            .watchTermination(Keep.right())
-            .to(Sink.fromGraph(new ChannelSink<>(client)))
-            .withAttributes(dispatcher)
-            .run(materializer);
-    return CompletableFuture.allOf(
-            toUpstream.handle((done, failure) -> done).toCompletableFuture(),
-            toClient.handle((done, failure) -> done).toCompletableFuture())
+            .watchTermination((notUsed, done) -> ended(done, toClientEnded))
+            .prepend(Source.from(greeting));
+    Flow<BackendMessage, FrontendMessage, NotUsed> clientSide =
+        Flow.fromSinkAndSource(Sink.fromGraph(new ChannelSink<>(client)), fromClient);
+    Flow<FrontendMessage, BackendMessage, NotUsed> upstreamSide =
+        Flow.fromSinkAndSource(
+            Sink.fromGraph(new ChannelSink<>(upstream)),
+            Source.fromGraph(new ChannelSource<>(upstream, BackendMessage.class)));
+    BidiFlow<FrontendMessage, FrontendMessage, BackendMessage, BackendMessage, NotUsed> session =
+        BidiFlow.fromFlows(beforePolicy, toClient)
+            .atop(stages.policy())
+            .atop(BidiFlow.fromFlows(afterPolicy, Flow.<BackendMessage>create()));
+    clientSide.join(session.join(upstreamSide)).withAttributes(dispatcher).run(materializer);
+    return CompletableFuture.allOf(toUpstreamEnded, toClientEnded)
         .thenApply(ignored -> Done.getInstance());
+  }
+
+  private static NotUsed ended(CompletionStage<Done> termination, CompletableFuture<Done> ended) {
+    termination.whenComplete((done, failure) -> ended.complete(Done.getInstance()));
+    return NotUsed.getInstance();
   }
 }

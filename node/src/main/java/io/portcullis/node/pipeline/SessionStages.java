@@ -1,26 +1,34 @@
 package io.portcullis.node.pipeline;
 
+import io.portcullis.node.policy.SessionPolicy;
 import io.portcullis.protocol.BackendMessage;
 import io.portcullis.protocol.FrontendMessage;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.BidiFlow;
 import org.apache.pekko.stream.javadsl.Flow;
 
 /**
  * The four places where Portcullis acts on a session's traffic. Client messages pass auth (is the
  * identity still valid?), policy (may this statement run?) and approval (has a person agreed?)
  * before they reach the upstream; upstream messages pass masking before they reach the client.
+ * Policy sees both directions: it matches the upstream's answers to the statements it refused.
  */
 public record SessionStages(
     Flow<FrontendMessage, FrontendMessage, NotUsed> auth,
-    Flow<FrontendMessage, FrontendMessage, NotUsed> policy,
+    BidiFlow<FrontendMessage, FrontendMessage, BackendMessage, BackendMessage, NotUsed> policy,
     Flow<FrontendMessage, FrontendMessage, NotUsed> approval,
     Flow<BackendMessage, BackendMessage, NotUsed> masking) {
 
-  /** Every stage forwards what it receives unchanged. */
-  public static SessionStages passThrough() {
+  /** Makes the stages of a new session. */
+  public interface Factory {
+    SessionStages create(SessionPolicy policy);
+  }
+
+  /** The gateway's own stages: the session's policy is enforced, the others pass messages on. */
+  public static SessionStages enforcing(SessionPolicy policy) {
     return new SessionStages(
         Flow.<FrontendMessage>create().named("auth"),
-        Flow.<FrontendMessage>create().named("policy"),
+        BidiFlow.fromGraph(new PolicyStage(policy)).named("policy"),
         Flow.<FrontendMessage>create().named("approval"),
         Flow.<BackendMessage>create().named("masking"));
   }

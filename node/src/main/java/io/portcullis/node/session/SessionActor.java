@@ -2,9 +2,11 @@ package io.portcullis.node.session;
 
 import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslHandler;
+import io.portcullis.node.audit.AuditLog;
 import io.portcullis.node.control.SessionControl;
 import io.portcullis.node.pipeline.LocalClose;
 import io.portcullis.node.pipeline.SessionPipeline;
+import io.portcullis.node.policy.SessionPolicy;
 import io.portcullis.node.session.StartupNegotiation.Accepted;
 import io.portcullis.node.upstream.UpstreamConnection;
 import io.portcullis.persistence.CborSerializable;
@@ -143,7 +145,7 @@ public final class SessionActor {
     if (outcome instanceof LoginOutcome.PasswordRequired) {
       outcome = new LoginOutcome.Rejected("28P01", "a password is required");
     }
-    LoginLog.record(
+    AuditLog.login(
         LoginEvent.of(
             attempt,
             startup.target().name(),
@@ -247,11 +249,11 @@ public final class SessionActor {
 
   private Behavior<Command> active(UpstreamConnection connection) {
     upstream = connection;
-    client.write(BackendMessage.AuthenticationOk.INSTANCE);
-    connection.parameters().forEach(client::write);
-    client.write(new BackendMessage.BackendKeyData(processId, secretKey));
-    client.writeAndFlush(new BackendMessage.ReadyForQuery(connection.transactionStatus()));
-    client.pipeline().remove("startup");
+    List<BackendMessage> greeting = new ArrayList<>();
+    greeting.add(BackendMessage.AuthenticationOk.INSTANCE);
+    greeting.addAll(connection.parameters());
+    greeting.add(new BackendMessage.BackendKeyData(processId, secretKey));
+    greeting.add(new BackendMessage.ReadyForQuery(connection.transactionStatus()));
     context
         .getLog()
         .info(
@@ -264,8 +266,9 @@ public final class SessionActor {
         SessionPipeline.run(
             client,
             connection.channel(),
+            greeting,
             List.copyOf(pending),
-            services.stages().get(),
+            services.stages().create(sessionPolicy()),
             services.dispatchers().on(client.eventLoop()),
             Materializer.matFromSystem(context.getSystem())),
         (done, failure) -> new PipelineEnded());
@@ -318,6 +321,18 @@ public final class SessionActor {
 
   private Instant sessionEnd() {
     return credentialExpiry.orElseThrow().plus(services.lifetime().graceAfterTokenExpiry());
+  }
+
+  private SessionPolicy sessionPolicy() {
+    SessionPolicy policy =
+        new SessionPolicy(
+            services.policy(),
+            services.analyzer(),
+            identity,
+            startup.target().name(),
+            ((InetSocketAddress) client.remoteAddress()).getAddress());
+    upstream.parameters().forEach(status -> policy.parameterChanged(status.name(), status.value()));
+    return policy;
   }
 
   /** The client left while the upstream connection was being opened: close it when it arrives. */

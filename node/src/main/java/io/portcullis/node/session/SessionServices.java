@@ -2,9 +2,10 @@ package io.portcullis.node.session;
 
 import io.portcullis.node.pipeline.EventLoopDispatchers;
 import io.portcullis.node.pipeline.SessionStages;
+import io.portcullis.node.policy.PolicySource;
 import io.portcullis.node.upstream.UpstreamConnector;
 import io.portcullis.policy.identity.ClientAuthenticator;
-import java.util.function.Supplier;
+import io.portcullis.policy.sql.SqlAnalyzer;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /** What every session of a node shares. */
@@ -12,7 +13,9 @@ public record SessionServices(
     ClientAuthenticator authenticator,
     UpstreamConnector upstreams,
     ClusterSharding sharding,
-    Supplier<SessionStages> stages,
+    PolicySource policy,
+    SqlAnalyzer analyzer,
+    SessionStages.Factory stages,
     EventLoopDispatchers dispatchers,
     SessionLifetime lifetime,
     int maxMessageBytes) {}

@@ -1,14 +1,13 @@
 package io.portcullis.node.cli;
 
+import static io.portcullis.node.testing.Cli.portcullis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.portcullis.node.GatewayNode;
 import io.portcullis.node.config.ConfigLoader;
+import io.portcullis.node.testing.Cli.Run;
 import io.portcullis.node.testing.TestGateway;
 import io.portcullis.node.testing.TestTls;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -18,29 +17,9 @@ import java.sql.ResultSet;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code portcullis token mint}: refused unless the dev issuer is on; its tokens then log in. */
 class TokenCommandTest {
-
-  record Run(int exitCode, String out, String err) {}
-
-  private static Run portcullis(String... args) {
-    PrintStream stdout = System.out;
-    PrintStream stderr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      int exit = new CommandLine(new PortcullisCommand()).execute(args);
-      return new Run(
-          exit, out.toString(StandardCharsets.UTF_8).strip(), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(stdout);
-      System.setErr(stderr);
-    }
-  }
 
   @Test
   void refusedWhileTheDevIssuerIsDisabled() {

@@ -12,6 +12,7 @@ import java.sql.ResultSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.pekko.stream.javadsl.BidiFlow;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,14 +33,16 @@ class SessionStagesTest {
     SessionStages stages =
         new SessionStages(
             Flow.<FrontendMessage>create().named("auth"),
-            Flow.<FrontendMessage>create()
-                .map(
-                    message -> {
-                      if (message instanceof FrontendMessage.Query query) {
-                        seenByPolicy.add(query.sql());
-                      }
-                      return message;
-                    }),
+            BidiFlow.fromFlows(
+                Flow.<FrontendMessage>create()
+                    .map(
+                        message -> {
+                          if (message instanceof FrontendMessage.Query query) {
+                            seenByPolicy.add(query.sql());
+                          }
+                          return message;
+                        }),
+                Flow.<BackendMessage>create()),
             Flow.<FrontendMessage>create()
                 .map(
                     message ->
@@ -64,7 +67,7 @@ class SessionStagesTest {
                       }
                       return message;
                     }));
-    gateway = GatewayNode.start(TestGateway.config(""), () -> stages);
+    gateway = GatewayNode.start(TestGateway.config(""), policy -> stages);
   }
 
   @AfterAll

@@ -1,0 +1,58 @@
+package io.portcullis.node.audit;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.portcullis.node.policy.DecisionEvent;
+import io.portcullis.policy.identity.LoginEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes audit events as one JSON line each, until the audit journal stores them: login attempts on
+ * {@code io.portcullis.audit.login} (never a password or token, only their fingerprint), and policy
+ * decisions on {@code io.portcullis.audit.decision} (refusals at INFO, allowed statements at
+ * DEBUG).
+ */
+public final class AuditLog {
+
+  private static final Logger logins = LoggerFactory.getLogger("io.portcullis.audit.login");
+  private static final Logger decisions = LoggerFactory.getLogger("io.portcullis.audit.decision");
+  private static final ObjectMapper json =
+      JsonMapper.builder()
+          .addModule(new Jdk8Module())
+          .addModule(new JavaTimeModule())
+          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+          .build();
+
+  private AuditLog() {}
+
+  public static void login(LoginEvent event) {
+    write(logins, true, event);
+  }
+
+  public static void decision(DecisionEvent event) {
+    write(decisions, !event.decision().equals("allow"), event);
+  }
+
+  private static void write(Logger log, boolean info, Object event) {
+    if (!(info ? log.isInfoEnabled() : log.isDebugEnabled())) {
+      return;
+    }
+    String line;
+    try {
+      line = json.writeValueAsString(event);
+    } catch (JsonProcessingException e) {
+      log.error("cannot write audit event {}", event.getClass().getSimpleName(), e);
+      return;
+    }
+    if (info) {
+      log.info(line);
+    } else {
+      log.debug(line);
+    }
+  }
+}

@@ -1,0 +1,19 @@
+package io.portcullis.node.policy;
+
+import io.portcullis.protocol.BackendMessage.ErrorResponse;
+import io.portcullis.protocol.FrontendMessage;
+
+/** What the policy stage does with one client message. */
+public sealed interface Judgement {
+
+  /** Send it upstream as it is. */
+  record Forward() implements Judgement {}
+
+  /**
+   * Send {@code replacement} upstream instead: a statement that fails to parse, so that PostgreSQL
+   * itself fails it exactly as it would fail a refused statement (aborting a transaction block,
+   * skipping the rest of an extended-protocol batch until Sync, never creating a named statement)
+   * and nothing of the original runs. Its error is replaced by {@code error} on the way back.
+   */
+  record Refuse(FrontendMessage replacement, ErrorResponse error) implements Judgement {}
+}

@@ -1,0 +1,89 @@
+package io.portcullis.node.cli;
+
+import static io.portcullis.node.testing.Cli.portcullis;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.portcullis.node.testing.Cli.Run;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code portcullis policy check|explain}, as a policy repository's CI would run them. */
+class PolicyCommandTest {
+
+  private static final String EXAMPLE =
+      Path.of("..", "deploy", "policy", "bank-example.yaml").toString();
+
+  @Test
+  void checkAcceptsTheShippedExample() {
+    Run run = portcullis("policy", "check", EXAMPLE);
+    assertThat(run.exitCode()).isZero();
+    assertThat(run.out()).contains("valid", "default deny", "version sha256:");
+  }
+
+  @Test
+  void checkReportsEveryProblemWithItsPosition(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("bad.yaml");
+    Files.writeString(
+        file,
+        """
+        default: deny
+        rules:
+          - id: a
+            when: { tabels: [customers] }
+            decision: allow
+          - id: b
+            decision: perhaps
+        """);
+    Run run = portcullis("policy", "check", file.toString());
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.err())
+        .contains(file + ":4:13: unknown key 'tabels' in when")
+        .contains(file + ":7:15: decision must be one of: allow, deny, review (not 'perhaps')");
+    assertThat(run.out()).isEmpty();
+  }
+
+  @Test
+  void explainShowsTheAnalysisTheMatchingRulesAndTheDecision() {
+    Run run =
+        portcullis(
+            "policy",
+            "explain",
+            EXAMPLE,
+            "--as",
+            "payments-bot",
+            "--groups",
+            "agents",
+            "--agent",
+            "--sql",
+            "SELECT c.ssn FROM bank.customers c WHERE c.id = 1",
+            "--expect",
+            "review");
+    assertThat(run.exitCode()).isZero();
+    assertThat(run.out())
+        .contains("kinds:          select")
+        .contains("tables read:    bank.customers")
+        .contains("agents-read (allow)", "agents-pii-needs-approval (review)")
+        .contains("decision: review by agents-pii-needs-approval");
+  }
+
+  @Test
+  void explainFailsWhenTheDecisionIsNotTheExpectedOne() {
+    Run run =
+        portcullis(
+            "policy",
+            "explain",
+            EXAMPLE,
+            "--as",
+            "payments-bot",
+            "--agent",
+            "--sql",
+            "DROP TABLE bank.customers",
+            "--expect",
+            "allow");
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.out()).contains("decision: deny by no-ddl");
+    assertThat(run.err()).contains("expected allow but the decision is deny");
+  }
+}

@@ -1,0 +1,29 @@
+package io.portcullis.policy.rules;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * How a {@code review} rule's statements are approved.
+ *
+ * @param mode {@code wait}: the statement is held until approved; {@code retry}: it is refused at
+ *     once, and runs once when re-sent after approval
+ * @param timeout how long a request stays open before it expires
+ * @param approvers groups whose members may approve; nobody approves their own request
+ * @param required how many distinct approvers must approve
+ * @param grant when set, an approval opens a window of this length for the identity and rule
+ *     (just-in-time access) instead of approving one statement
+ */
+public record ApprovalTerms(
+    Mode mode, Duration timeout, Set<String> approvers, int required, Optional<Duration> grant) {
+
+  public enum Mode {
+    WAIT,
+    RETRY
+  }
+
+  public ApprovalTerms {
+    approvers = Set.copyOf(approvers);
+  }
+}
