@@ -4,7 +4,7 @@
 # policy file (allow everything), alternating in one run, plus direct PostgreSQL for scale.
 # The issue budget: the 50-rule gateway keeps >= 0.90 of the allow-everything gateway's TPS.
 #
-#   bench/policy-overhead.sh                         # 20 s per run, 3 rounds, medians
+#   bench/policy-overhead.sh                         # 20 s per run after a warm-up, 3 rounds, medians
 #   DURATION=5 ROUNDS=1 bench/policy-overhead.sh     # quicker look
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,6 +48,8 @@ run() { # port database -> tps
   pgbench -n -S -c 8 -j 2 -T "$duration" -h 127.0.0.1 -p "$1" -U "$pg_user" "$2" 2>/dev/null |
     awk '/^tps/ { print $3; exit }'
 }
+# The JIT compiles the policy path during the first seconds; measure the steady state.
+for port in 6441 6442; do run "$port" bench >/dev/null; done
 declare -A results
 for round in $(seq 1 "$rounds"); do
   for target in "direct $pg_port $db" "allow-all 6441 bench" "fifty-rules 6442 bench"; do

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.portcullis.node.policy.DecisionEvent;
 import io.portcullis.policy.identity.LoginEvent;
+import io.portcullis.policy.rules.Decision;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,8 +35,13 @@ public final class AuditLog {
     write(logins, true, event);
   }
 
+  /** Whether a decision of this kind is written at the current log level. */
+  public static boolean recordsDecision(Decision decision) {
+    return decision == Decision.ALLOW ? decisions.isDebugEnabled() : decisions.isInfoEnabled();
+  }
+
   public static void decision(DecisionEvent event) {
-    write(decisions, !event.decision().equals("allow"), event);
+    write(decisions, !event.decision().equals(Decision.ALLOW.policyName()), event);
   }
 
   private static void write(Logger log, boolean info, Object event) {

@@ -48,11 +48,14 @@ final class PolicyCommand implements Runnable {
   }
 
   /** Reads and validates a file, printing its problems as file:line:column lines. */
-  static Policy load(Path file, PrintWriter err) throws IOException {
+  static Policy load(Path file, PrintWriter err) {
     try {
       return PolicyParser.parse(file.toString(), Files.readString(file, StandardCharsets.UTF_8));
     } catch (PolicyException e) {
       e.problems().forEach(problem -> err.println(problem));
+      return null;
+    } catch (IOException e) {
+      err.println(file + ": cannot read the policy file: " + e);
       return null;
     }
   }

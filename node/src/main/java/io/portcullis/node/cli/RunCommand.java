@@ -36,6 +36,9 @@ final class RunCommand implements Callable<Integer> {
     } catch (ConfigException e) {
       System.err.println("portcullis: invalid configuration: " + e.getMessage());
       return 2;
+    } catch (java.io.IOException e) {
+      System.err.println("portcullis: cannot read the policy file: " + e);
+      return 2;
     } catch (PolicyException e) {
       System.err.println("portcullis: the policy file does not validate:\n" + e.getMessage());
       return 2;

@@ -6,6 +6,7 @@ import io.portcullis.policy.rules.Decision;
 import io.portcullis.policy.rules.Policy;
 import io.portcullis.policy.rules.StatementContext;
 import io.portcullis.policy.rules.Verdict;
+import io.portcullis.policy.sql.RiskSignal;
 import io.portcullis.policy.sql.SqlAnalyzer;
 import io.portcullis.policy.sql.StatementAnalysis;
 import io.portcullis.policy.sql.StatementKind;
@@ -19,6 +20,7 @@ import java.net.InetAddress;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -178,11 +180,18 @@ public final class SessionPolicy {
             Optional.empty(),
             Optional.empty(),
             statement.executes(),
-            statement.signals(),
+            union(preparedStatement.signals(), statement.signals()),
             Optional.empty());
       }
     }
     return statement;
+  }
+
+  private static Set<RiskSignal> union(Set<RiskSignal> a, Set<RiskSignal> b) {
+    Set<RiskSignal> all = EnumSet.noneOf(RiskSignal.class);
+    all.addAll(a);
+    all.addAll(b);
+    return all;
   }
 
   private ErrorResponse refusal(Verdict verdict, Policy current) {
@@ -208,6 +217,9 @@ public final class SessionPolicy {
   }
 
   private void record(List<StatementAnalysis> statements, Verdict verdict, Instant at) {
+    if (!AuditLog.recordsDecision(verdict.decision())) {
+      return;
+    }
     List<String> kinds = new ArrayList<>();
     List<String> texts = new ArrayList<>();
     for (StatementAnalysis statement : statements) {

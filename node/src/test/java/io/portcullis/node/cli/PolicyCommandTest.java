@@ -86,4 +86,11 @@ class PolicyCommandTest {
     assertThat(run.out()).contains("decision: deny by no-ddl");
     assertThat(run.err()).contains("expected allow but the decision is deny");
   }
+
+  @Test
+  void aMissingFileIsAClearError() {
+    Run run = portcullis("policy", "check", "no/such/policy.yaml");
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.err()).contains("no/such/policy.yaml: cannot read the policy file");
+  }
 }

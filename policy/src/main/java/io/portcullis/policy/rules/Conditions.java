@@ -5,7 +5,6 @@ import io.portcullis.policy.sql.RiskSignal;
 import io.portcullis.policy.sql.SqlAnalyzer;
 import io.portcullis.policy.sql.StatementAnalysis;
 import io.portcullis.policy.sql.StatementKind;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -74,7 +73,7 @@ public record Conditions(
     Identity identity = context.identity();
     return (subjects.isEmpty() || subjects.contains(identity.subject()))
         && (issuers.isEmpty() || issuers.contains(identity.issuer()))
-        && (groups.isEmpty() || identity.groups().stream().anyMatch(groups::contains))
+        && (groups.isEmpty() || !java.util.Collections.disjoint(groups, identity.groups()))
         && (agent.isEmpty() || agent.get() == identity.agent())
         && (targets.isEmpty() || targets.contains(context.target()))
         && (clientAddresses.isEmpty()
@@ -103,38 +102,79 @@ public record Conditions(
       }
       // A deny rule applies to whatever the walk saw in it (kinds, tables, functions, signals).
     }
-    Set<String> touched = new HashSet<>(statement.tablesRead());
-    touched.addAll(statement.tablesWritten());
     boolean matches =
         sets(kinds, statement.kinds(), allow, StatementKind::equals)
-            && sets(tables, touched, allow, Conditions::tableCovers)
+            && tablesMatch(statement, allow)
             && sets(tablesWritten, statement.tablesWritten(), allow, Conditions::tableCovers)
             && sets(functions, statement.functions(), allow, Conditions::functionCovers)
             && sets(
                 settings, statement.setting().map(Set::of).orElse(Set.of()), allow, String::equals)
-            && columnsMatch(statement, touched, allow);
+            && columnsMatch(statement, allow);
     if (!matches || allow) {
       return matches;
     }
-    return (signals.isEmpty() || statement.signals().stream().anyMatch(signals::contains))
+    return (signals.isEmpty() || !java.util.Collections.disjoint(signals, statement.signals()))
         && (longerThan.isEmpty()
             || statement.text().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
                 > longerThan.getAsInt());
   }
 
-  /** Any-of for deny and review; all-of (everything the statement has is listed) for allow. */
+  /**
+   * Any-of for deny and review; all-of (everything the statement has is listed) for allow. Loops,
+   * not streams: this runs for every rule of every statement.
+   */
   private static <R, S> boolean sets(
       Set<R> listed, Set<S> present, boolean allow, java.util.function.BiPredicate<R, S> covers) {
     if (listed.isEmpty()) {
       return true;
     }
-    if (allow) {
-      return present.stream().allMatch(item -> listed.stream().anyMatch(l -> covers.test(l, item)));
+    for (S item : present) {
+      if (covered(listed, item, covers) != allow) {
+        return !allow;
+      }
     }
-    return present.stream().anyMatch(item -> listed.stream().anyMatch(l -> covers.test(l, item)));
+    return allow;
   }
 
-  private boolean columnsMatch(StatementAnalysis statement, Set<String> touched, boolean allow) {
+  private static <R, S> boolean covered(
+      Set<R> listed, S item, java.util.function.BiPredicate<R, S> covers) {
+    for (R entry : listed) {
+      if (covers.test(entry, item)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** {@code tables} against every table the statement reads or writes. */
+  private boolean tablesMatch(StatementAnalysis statement, boolean allow) {
+    if (tables.isEmpty()) {
+      return true;
+    }
+    boolean read = sets(tables, statement.tablesRead(), allow, Conditions::tableCovers);
+    boolean written = sets(tables, statement.tablesWritten(), allow, Conditions::tableCovers);
+    if (allow) {
+      return read && written;
+    }
+    // Any-of over both sets; sets() of an empty set is false for any-of.
+    return read || written;
+  }
+
+  private static boolean touches(StatementAnalysis statement, String table) {
+    for (String t : statement.tablesRead()) {
+      if (tableCovers(table, t)) {
+        return true;
+      }
+    }
+    for (String t : statement.tablesWritten()) {
+      if (tableCovers(table, t)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private boolean columnsMatch(StatementAnalysis statement, boolean allow) {
     if (columns.isEmpty()) {
       return true;
     }
@@ -151,7 +191,7 @@ public record Conditions(
       int dot = listed.lastIndexOf('.');
       if (dot > 0) {
         String table = listed.substring(0, dot);
-        if (touched.stream().noneMatch(t -> tableCovers(table, t))) {
+        if (!touches(statement, table)) {
           continue;
         }
       }

@@ -234,10 +234,10 @@ public final class PolicyParser {
         strings(when.get("application-names"), "application-names", Function.identity()),
         when.containsKey("time") ? time(when.get("time")) : Optional.empty(),
         enums(when.get("kinds"), "kinds", StatementKind.values(), StatementKind::policyName),
-        strings(when.get("tables"), "tables", PolicyParser::name),
-        strings(when.get("tables-written"), "tables-written", PolicyParser::name),
+        strings(when.get("tables"), "tables", PolicyParser::relationName),
+        strings(when.get("tables-written"), "tables-written", PolicyParser::relationName),
         strings(when.get("columns"), "columns", PolicyParser::name),
-        strings(when.get("functions"), "functions", PolicyParser::name),
+        strings(when.get("functions"), "functions", PolicyParser::relationName),
         strings(when.get("settings"), "settings", s -> s.toLowerCase(Locale.ROOT)),
         enums(when.get("signals"), "signals", RiskSignal.values(), RiskSignal::policyName),
         when.containsKey("longer-than")
@@ -496,7 +496,20 @@ public final class PolicyParser {
    * A table, column or function name as policy compares it: unquoted parts folded to lower case as
    * PostgreSQL folds unquoted identifiers, {@code "Quoted"} parts kept as written.
    */
+  /**
+   * A table or function name as statements are analysed: {@code schema.name}, a database prefix
+   * dropped (PostgreSQL only accepts the current database there).
+   */
+  static String relationName(String text) {
+    List<String> parts = nameParts(text);
+    return String.join(".", parts.subList(Math.max(0, parts.size() - 2), parts.size()));
+  }
+
   static String name(String text) {
+    return String.join(".", nameParts(text));
+  }
+
+  private static List<String> nameParts(String text) {
     List<String> parts = new ArrayList<>();
     String rest = text.strip();
     while (true) {
@@ -539,7 +552,7 @@ public final class PolicyParser {
     if (parts.size() > 3) {
       throw new IllegalArgumentException("'" + text + "' has more than three parts");
     }
-    return String.join(".", parts);
+    return parts;
   }
 
   private void problem(Node node, String message) {

@@ -58,6 +58,8 @@ public final class SqlAnalyzer {
           "lo_from_bytea");
 
   private static final long PARSE_TIMEOUT_MILLIS = 200;
+  private static final String TOO_COMPLEX =
+      "the statement is too complex for the policy engine to parse in ";
   private static final int CACHE_ENTRIES = 10_000;
 
   private static final ExecutorService PARSER =
@@ -103,6 +105,10 @@ public final class SqlAnalyzer {
       return cached.withText(statement.text());
     }
     StatementAnalysis analysis = new Classifier(statement).analysis();
+    if (analysis.unparsedReason().filter(r -> r.startsWith(TOO_COMPLEX)).isPresent()) {
+      // A timeout may come from a busy machine, not from the statement: judge it afresh next time.
+      return analysis;
+    }
     if (cache.size() >= CACHE_ENTRIES) {
       cache.clear();
     }
@@ -588,10 +594,7 @@ public final class SqlAnalyzer {
       // minutes.
       parser.interrupted = true;
       parsing.cancel(true);
-      return Optional.of(
-          "the statement is too complex for the policy engine to parse in "
-              + PARSE_TIMEOUT_MILLIS
-              + " ms");
+      return Optional.of(TOO_COMPLEX + PARSE_TIMEOUT_MILLIS + " ms");
     } catch (ExecutionException e) {
       String message = String.valueOf(e.getCause().getMessage());
       int newline = message.indexOf('\n');

@@ -937,4 +937,11 @@ class PolicyParserTest {
         .asString()
         .startsWith("policy.yaml:6:26: client-addresses: ");
   }
+
+  @Test
+  void aDatabasePrefixIsDroppedFromTableNamesAsStatementsDropIt() {
+    assertThat(PolicyParser.relationName("ledger.bank.customers")).isEqualTo("bank.customers");
+    assertThat(PolicyParser.relationName("\"a.b\".customers")).isEqualTo("a.b.customers");
+    assertThat(PolicyParser.name("bank.customers.ssn")).isEqualTo("bank.customers.ssn");
+  }
 }
