@@ -223,6 +223,17 @@ class PolicyEnforcementTest {
   }
 
   @Test
+  void aTenMegabyteStatementIsRefusedUnread() throws Exception {
+    String huge = "SELECT 1 /* " + "x".repeat(10 * 1024 * 1024) + " */";
+    try (Connection c = agent()) {
+      assertThatThrownBy(() -> one(c, huge))
+          .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("42501"))
+          .hasMessageContaining("the policy engine reads at most 1000000");
+      assertThat(one(c, "SELECT 'next'")).isEqualTo("next");
+    }
+  }
+
+  @Test
   void aReviewRuleRefusesUntilApprovalsExist() throws Exception {
     try (Connection c = agent()) {
       assertThatThrownBy(() -> one(c, "SELECT ssn FROM policy_pii"))
