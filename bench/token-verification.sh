@@ -1,11 +1,4 @@
 #!/usr/bin/env bash
 # JMH: the time to verify one RS256 OIDC token with a warm key cache (what each new connection
 # pays for identity). Prints JMH's sample-time percentiles; the budget is p99 < 200 µs.
-set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-./mvnw -B -q -Dfmt.skip -DskipTests install -pl policy -am >/dev/null
-./mvnw -B -q -Dfmt.skip test-compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt -pl policy >/dev/null
-classpath="policy/target/test-classes:policy/target/classes:$(cat policy/target/classpath.txt)"
-exec java -cp "$classpath" org.openjdk.jmh.Main TokenVerificationBenchmark \
-  -f 1 -wi 3 -w 5s -i 5 -r 5s "$@"
+exec "$(dirname "$0")/jmh.sh" TokenVerificationBenchmark "$@"
