@@ -9,6 +9,7 @@ import ch.qos.logback.core.read.ListAppender;
 import io.portcullis.node.GatewayNode;
 import io.portcullis.node.testing.TestGateway;
 import io.portcullis.node.testing.TestTls;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +30,7 @@ import org.slf4j.LoggerFactory;
  */
 class ClientCertificateLoginTest {
 
+  @TempDir static Path keys;
   private static GatewayNode byCommonName;
   private static GatewayNode bySpiffeId;
 
@@ -52,7 +54,7 @@ class ClientCertificateLoginTest {
   }
 
   private static Connection connect(GatewayNode gateway, String user, String certificate)
-      throws SQLException {
+      throws SQLException, IOException {
     return TestGateway.connect(
         gateway,
         user,
@@ -61,7 +63,17 @@ class ClientCertificateLoginTest {
             + "&sslcert="
             + TestTls.file(certificate + ".pem")
             + "&sslkey="
-            + TestTls.file(certificate + ".pk8"));
+            + privateKey(certificate + ".pk8"));
+  }
+
+  /** A copy only the owner can read: pgjdbc and libpq refuse key files others can read. */
+  private static Path privateKey(String name) throws IOException {
+    Path key = keys.resolve(name);
+    if (Files.notExists(key)) {
+      Files.copy(TestTls.file(name), key);
+      Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+    }
+    return key;
   }
 
   private static String query(Connection connection, String sql) throws SQLException {
@@ -105,9 +117,7 @@ class ClientCertificateLoginTest {
 
   @Test
   void psqlPresentsItsCertificate(@TempDir Path dir) throws Exception {
-    // libpq refuses a key file that others can read.
-    Path key = Files.copy(TestTls.file("client.key"), dir.resolve("client.key"));
-    Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+    Path key = privateKey("client.key");
     Path output = dir.resolve("psql.out");
     Process psql =
         new ProcessBuilder(
