@@ -120,6 +120,11 @@ final class PolicyCommand implements Runnable {
     @Option(names = "--application-name", defaultValue = "", description = "application_name.")
     String applicationName;
 
+    @Option(
+        names = "--at",
+        description = "When the statement is sent, ISO-8601 (2026-03-02T09:00:00Z); default now.")
+    Instant at;
+
     @Option(names = "--sql", required = true, description = "The statement(s), as sent.")
     String sql;
 
@@ -143,7 +148,7 @@ final class PolicyCommand implements Runnable {
               target,
               InetAddress.getByName(address),
               applicationName,
-              Instant.now());
+              at != null ? at : Instant.now());
       List<StatementAnalysis> statements = new SqlAnalyzer().analyze(sql, true);
       for (StatementAnalysis statement : statements) {
         out.println("statement: " + statement.text());

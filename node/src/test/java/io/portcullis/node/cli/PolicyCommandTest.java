@@ -93,4 +93,30 @@ class PolicyCommandTest {
     assertThat(run.exitCode()).isEqualTo(1);
     assertThat(run.err()).contains("no/such/policy.yaml: cannot read the policy file");
   }
+
+  @Test
+  void explainJudgesAtAGivenTimeForTimeWindows(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("hours.yaml");
+    Files.writeString(
+        file,
+        """
+        default: deny
+        rules:
+          - id: office-hours
+            when:
+              time: { days: [mon-fri], from: "08:00", to: "18:00", zone: Europe/London }
+            decision: allow
+        """);
+    String[] explain = {"policy", "explain", file.toString(), "--as", "alice", "--sql", "SELECT 1"};
+    Run monday = portcullis(concat(explain, "--at", "2026-11-23T10:00:00Z"));
+    Run sunday = portcullis(concat(explain, "--at", "2026-11-22T10:00:00Z"));
+    assertThat(monday.out()).contains("decision: allow by office-hours");
+    assertThat(sunday.out()).contains("decision: deny (default)");
+  }
+
+  private static String[] concat(String[] first, String... more) {
+    String[] all = java.util.Arrays.copyOf(first, first.length + more.length);
+    System.arraycopy(more, 0, all, first.length, more.length);
+    return all;
+  }
 }

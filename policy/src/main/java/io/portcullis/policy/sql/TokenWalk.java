@@ -563,7 +563,12 @@ final class TokenWalk {
       relationListAtDepth.put(depth, false);
     }
     switch (word) {
-      case "select", "values" -> statementAtDepth.put(depth, "select");
+      case "select", "values" -> {
+        // In GRANT SELECT, … ON t the word names a privilege, not a query: t is what is granted.
+        if (!(ddl && isAfter(before, "grant", "revoke", ","))) {
+          statementAtDepth.put(depth, "select");
+        }
+      }
       case "insert" -> {
         if (!isAfter(before, "do", "then")) {
           statementAtDepth.put(depth, "insert");
