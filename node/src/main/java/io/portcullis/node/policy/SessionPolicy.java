@@ -116,18 +116,9 @@ public final class SessionPolicy {
       return judge(
           message,
           List.of(
-              new StatementAnalysis(
+              StatementAnalysis.of(
                   "fast-path call of function " + call.functionOid(),
-                  Set.of(StatementKind.FUNCTION_CALL),
-                  Set.of(),
-                  Set.of(),
-                  Set.of(),
-                  Set.of(Integer.toString(call.functionOid())),
-                  Optional.empty(),
-                  Optional.empty(),
-                  Optional.empty(),
-                  Set.of(),
-                  Optional.empty())));
+                  StatementKind.FUNCTION_CALL)));
     }
     return new Judgement.Forward();
   }

@@ -114,6 +114,31 @@ class PolicyCommandTest {
     assertThat(sunday.out()).contains("decision: deny (default)");
   }
 
+  @Test
+  void explainRefusesATimeThatIsNotAnInstant() {
+    Run run =
+        portcullis(
+            "policy", "explain", EXAMPLE, "--as", "a", "--sql", "SELECT 1", "--at", "tomorrow");
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err()).contains("--at");
+  }
+
+  @Test
+  void theGatewayDoesNotStartWithAMissingOrBrokenPolicyFile(@TempDir Path dir) throws Exception {
+    Path config = dir.resolve("gateway.conf");
+    Files.writeString(config, "portcullis.policy.file = \"" + dir.resolve("absent.yaml") + "\"\n");
+    Run missing = portcullis("run", "--config", config.toString());
+    assertThat(missing.exitCode()).isEqualTo(2);
+    assertThat(missing.err()).contains("cannot read the policy file", "absent.yaml");
+
+    Path broken = dir.resolve("broken.yaml");
+    Files.writeString(broken, "default: sometimes\n");
+    Files.writeString(config, "portcullis.policy.file = \"" + broken + "\"\n");
+    Run invalid = portcullis("run", "--config", config.toString());
+    assertThat(invalid.exitCode()).isEqualTo(2);
+    assertThat(invalid.err()).contains("does not validate", "broken.yaml:1:10:");
+  }
+
   private static String[] concat(String[] first, String... more) {
     String[] all = java.util.Arrays.copyOf(first, first.length + more.length);
     System.arraycopy(more, 0, all, first.length, more.length);

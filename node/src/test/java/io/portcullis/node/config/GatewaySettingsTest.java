@@ -78,6 +78,13 @@ class GatewaySettingsTest {
   }
 
   @Test
+  void aPolicyReloadIntervalMustBePositive() {
+    assertThatThrownBy(() -> load("portcullis.policy.reload-interval = 0s"))
+        .hasMessageContaining("portcullis.policy.reload-interval")
+        .hasMessageContaining("must be positive");
+  }
+
+  @Test
   void aClientCaNeedsListenerTls() {
     assertThatThrownBy(() -> load("portcullis.listener.tls.client-ca-file = /tmp/ca.pem"))
         .hasMessageContaining("client certificates need TLS");

@@ -556,18 +556,7 @@ public final class SqlAnalyzer {
     }
 
     private StatementAnalysis simple(StatementKind kind) {
-      return new StatementAnalysis(
-          statement.text(),
-          Set.of(kind),
-          Set.of(),
-          Set.of(),
-          Set.of(),
-          Set.of(),
-          Optional.empty(),
-          Optional.empty(),
-          Optional.empty(),
-          Set.of(),
-          Optional.empty());
+      return StatementAnalysis.of(statement.text(), kind);
     }
 
     private StatementAnalysis unparsed(String reason) {

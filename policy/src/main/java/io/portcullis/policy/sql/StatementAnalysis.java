@@ -45,10 +45,20 @@ public record StatementAnalysis(
     signals = Set.copyOf(signals);
   }
 
+  /** A statement of one kind that names nothing the analysis looks for (BEGIN, DO, FETCH, …). */
+  public static StatementAnalysis of(String text, StatementKind kind) {
+    return bare(text, kind, Optional.empty());
+  }
+
   public static StatementAnalysis unparsed(String text, String reason) {
+    return bare(text, StatementKind.UNPARSED, Optional.of(reason));
+  }
+
+  private static StatementAnalysis bare(
+      String text, StatementKind kind, Optional<String> unparsedReason) {
     return new StatementAnalysis(
         text,
-        Set.of(StatementKind.UNPARSED),
+        Set.of(kind),
         Set.of(),
         Set.of(),
         Set.of(),
@@ -57,7 +67,7 @@ public record StatementAnalysis(
         Optional.empty(),
         Optional.empty(),
         Set.of(),
-        Optional.of(reason));
+        unparsedReason);
   }
 
   public boolean isUnparsed() {
