@@ -12,16 +12,9 @@ duration=${DURATION:-15}
 pg_port=5433
 gateway_port=${GATEWAY_PORT:-6435}
 db=portcullis_bench
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-jar="$root/node/target/portcullis.jar"
-[ -f "$jar" ] || (cd "$root" && ./mvnw -B -q -DskipTests package)
-psql -q -h 127.0.0.1 -p $pg_port -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 ||
-  psql -q -h 127.0.0.1 -p $pg_port -U postgres -d postgres -c "CREATE DATABASE $db"
-pgbench -i -q -s 1 -h 127.0.0.1 -p $pg_port -U postgres "$db" >/dev/null 2>&1
+# shellcheck source=bench/common.sh
+. "$root/bench/common.sh"
+bench_database 127.0.0.1 "$pg_port" postgres "$db" 1
 
 tls="$root/node/src/test/resources/tls"
 cat > "$work/gateway.conf" <<CONF
@@ -30,9 +23,7 @@ pekko.remote.artery.canonical.port = 0
 portcullis.client-authentication { mode = oidc, oidc.dev-issuer { enabled = true, key-file = "$work/dev.jwk" } }
 portcullis.targets.bench { host = "127.0.0.1", port = $pg_port, database = "$db", user = postgres, tls.mode = require }
 CONF
-java -jar "$jar" run --config "$work/gateway.conf" >"$work/gateway.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 120); do (echo > "/dev/tcp/127.0.0.1/$gateway_port") 2>/dev/null && break; sleep 0.5; done
+start_gateway gateway "$gateway_port"
 token=$(java -jar "$jar" token mint --config "$work/gateway.conf" --sub bench --ttl PT2H 2>/dev/null)
 
 run() { # name port user password

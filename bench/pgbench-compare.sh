@@ -23,29 +23,17 @@ scale=${SCALE:-10}
 gateway_port=${GATEWAY_PORT:-6433}
 bouncer_port=${BOUNCER_PORT:-6434}
 db=portcullis_bench
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+# shellcheck source=bench/common.sh
+. "$root/bench/common.sh"
 trap '[ -f "$work/gateway.log" ] && tail -20 "$work/gateway.log" >&2' ERR
-
-jar="$root/node/target/portcullis.jar"
-[ -f "$jar" ] || (cd "$root" && ./mvnw -B -q -DskipTests package)
-
-psql -q -h "$pg_host" -p "$pg_port" -U "$pg_user" -d postgres -tAc \
-  "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 ||
-  psql -q -h "$pg_host" -p "$pg_port" -U "$pg_user" -d postgres -c "CREATE DATABASE $db"
-echo "initialising pgbench scale $scale in $db..." >&2
-pgbench -i -q -s "$scale" -h "$pg_host" -p "$pg_port" -U "$pg_user" "$db" >/dev/null 2>&1
+bench_database "$pg_host" "$pg_port" "$pg_user" "$db" "$scale"
 
 cat > "$work/gateway.conf" <<CONF
 portcullis.listener.port = $gateway_port
 pekko.remote.artery.canonical.port = 0
 portcullis.targets = { bench { host = "$pg_host", port = $pg_port, database = "$db", user = "$pg_user" } }
 CONF
-# shellcheck disable=SC2086
-java ${PORTCULLIS_JAVA_OPTS:--Xmx1g} -jar "$jar" run --config "$work/gateway.conf" >"$work/gateway.log" 2>&1 &
-pids+=($!)
+start_gateway gateway "$gateway_port"
 
 targets=("direct $pg_port" "portcullis $gateway_port")
 if command -v pgbouncer >/dev/null; then
@@ -71,8 +59,6 @@ INI
   targets+=("pgbouncer $bouncer_port")
 fi
 
-wait_port() { for _ in $(seq 1 120); do (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.5; done; echo "port $1 never opened" >&2; return 1; }
-wait_port "$gateway_port"
 [ "${#targets[@]}" -lt 3 ] || wait_port "$bouncer_port"
 
 database_for() { case "$1" in direct) echo "$db";; portcullis|pgbouncer) echo bench;; esac; }

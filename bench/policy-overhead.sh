@@ -15,34 +15,21 @@ duration=${DURATION:-20}
 rounds=${ROUNDS:-3}
 scale=${SCALE:-10}
 db=portcullis_bench
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+# shellcheck source=bench/common.sh
+. "$root/bench/common.sh"
+bench_database "$pg_host" "$pg_port" "$pg_user" "$db" "$scale"
 
-jar="$root/node/target/portcullis.jar"
-[ -f "$jar" ] || (cd "$root" && ./mvnw -B -q -DskipTests package)
-psql -q -h "$pg_host" -p "$pg_port" -U "$pg_user" -d postgres -tAc \
-  "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 ||
-  psql -q -h "$pg_host" -p "$pg_port" -U "$pg_user" -d postgres -c "CREATE DATABASE $db"
-pgbench -i -q -s "$scale" -h "$pg_host" -p "$pg_port" -U "$pg_user" "$db" >/dev/null 2>&1
-
-start_gateway() { # name port policy-file
+gateway() { # name port policy-file
   cat > "$work/$1.conf" <<CONF
 portcullis.listener.port = $2
 portcullis.policy.file = "$3"
 pekko.remote.artery.canonical.port = 0
 portcullis.targets = { bench { host = "$pg_host", port = $pg_port, database = "$db", user = "$pg_user" } }
 CONF
-  # shellcheck disable=SC2086
-  java ${PORTCULLIS_JAVA_OPTS:--Xmx1g} -jar "$jar" run --config "$work/$1.conf" >"$work/$1.log" 2>&1 &
-  pids+=($!)
+  start_gateway "$1" "$2"
 }
-start_gateway allow-all 6441 ""
-start_gateway fifty-rules 6442 "$root/bench/policy/fifty-rules.yaml"
-for port in 6441 6442; do
-  for _ in $(seq 1 60); do pg_isready -q -h 127.0.0.1 -p "$port" && break; sleep 0.5; done
-done
+gateway allow-all 6441 ""
+gateway fifty-rules 6442 "$root/bench/policy/fifty-rules.yaml"
 
 run() { # port database -> tps
   pgbench -n -S -c 8 -j 2 -T "$duration" -h 127.0.0.1 -p "$1" -U "$pg_user" "$2" 2>/dev/null |
