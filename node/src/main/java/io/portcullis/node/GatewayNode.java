@@ -4,11 +4,18 @@ import com.typesafe.config.Config;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.portcullis.node.admin.AdminApi;
+import io.portcullis.node.admin.AdminServer;
+import io.portcullis.node.approval.Approvals;
+import io.portcullis.node.approval.WebhookNotifier;
+import io.portcullis.node.audit.AuditLog;
 import io.portcullis.node.config.GatewaySettings;
 import io.portcullis.node.control.SessionControl;
 import io.portcullis.node.pipeline.EventLoopDispatchers;
 import io.portcullis.node.pipeline.SessionStages;
+import io.portcullis.node.policy.CatalogReader;
 import io.portcullis.node.policy.PolicySource;
+import io.portcullis.node.policy.TargetCatalogs;
 import io.portcullis.node.server.ClientListener;
 import io.portcullis.node.server.NettyTransport;
 import io.portcullis.node.server.StartupHandler;
@@ -16,19 +23,26 @@ import io.portcullis.node.session.SessionActor;
 import io.portcullis.node.session.SessionServices;
 import io.portcullis.node.session.StartupNegotiation;
 import io.portcullis.node.upstream.UpstreamConnector;
+import io.portcullis.persistence.journal.JournalDatabase;
 import io.portcullis.policy.sql.SqlAnalyzer;
 import io.portcullis.protocol.FrontendMessage.CancelRequest;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.ServerBinding;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,21 +54,25 @@ public final class GatewayNode implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(GatewayNode.class);
   private static final Duration CLUSTER_JOIN_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration CATALOG_FIRST_READ = Duration.ofSeconds(10);
 
   private final ActorSystem<Void> system;
   private final EventLoopGroup acceptors;
   private final EventLoopGroup workers;
   private final ClientListener listener;
+  private final Optional<ServerBinding> admin;
 
   private GatewayNode(
       ActorSystem<Void> system,
       EventLoopGroup acceptors,
       EventLoopGroup workers,
-      ClientListener listener) {
+      ClientListener listener,
+      Optional<ServerBinding> admin) {
     this.system = system;
     this.acceptors = acceptors;
     this.workers = workers;
     this.listener = listener;
+    this.admin = admin;
   }
 
   public static GatewayNode start(Config config) throws Exception {
@@ -67,7 +85,18 @@ public final class GatewayNode implements AutoCloseable {
   public static GatewayNode start(Config config, SessionStages.Factory stages) throws Exception {
     GatewaySettings settings = GatewaySettings.from(config);
     PolicySource policy = PolicySource.load(settings.policy().file());
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "portcullis", config);
+    JournalDatabase journal = JournalDatabase.from(config);
+    try {
+      journal.ensureSchema();
+    } catch (SQLException e) {
+      throw new IllegalStateException(
+          "the journal database cannot be prepared ("
+              + e.getMessage()
+              + "); check portcullis.journal",
+          e);
+    }
+    ActorSystem<Void> system =
+        ActorSystem.create(Behaviors.empty(), "portcullis", journal.applyTo(config));
     try {
       Duration reload = settings.policy().reloadInterval();
       system
@@ -77,6 +106,41 @@ public final class GatewayNode implements AutoCloseable {
       joinCluster(system);
       SessionControl.init(system);
       ClusterSharding sharding = ClusterSharding.get(system);
+      WebhookNotifier webhooks = new WebhookNotifier(settings.webhooks());
+      system.getWhenTerminated().thenRun(webhooks::close);
+      Approvals approvals =
+          Approvals.start(
+              system,
+              approval -> {
+                AuditLog.approvalRequested(approval);
+                webhooks.announce(approval);
+              });
+      Optional<ServerBinding> admin =
+          settings.admin().enabled()
+              ? Optional.of(
+                  AdminServer.start(
+                      system,
+                      settings.admin(),
+                      new AdminApi(
+                          approvals,
+                          settings.approverTokens(),
+                          system.dispatchers().lookup(DispatcherSelector.blocking()))))
+              : Optional.empty();
+      ScheduledExecutorService catalogReader =
+          Executors.newSingleThreadScheduledExecutor(
+              runnable -> {
+                Thread thread = new Thread(runnable, "portcullis-catalog");
+                thread.setDaemon(true);
+                return thread;
+              });
+      TargetCatalogs catalogs =
+          new TargetCatalogs(
+              settings.targets(),
+              CatalogReader::load,
+              settings.policy().catalogRefreshInterval(),
+              catalogReader);
+      catalogs.start(CATALOG_FIRST_READ);
+      system.getWhenTerminated().thenRun(catalogReader::shutdownNow);
       NettyTransport transport = NettyTransport.best();
       EventLoopGroup acceptors = new MultiThreadIoEventLoopGroup(1, transport.ioHandlerFactory());
       EventLoopGroup workers =
@@ -89,6 +153,8 @@ public final class GatewayNode implements AutoCloseable {
               sharding,
               policy,
               new SqlAnalyzer(),
+              approvals,
+              catalogs,
               stages,
               EventLoopDispatchers.register(system, workers),
               settings.sessionLifetime(),
@@ -101,7 +167,8 @@ public final class GatewayNode implements AutoCloseable {
           settings.listener().host(),
           listener.port(),
           settings.targets().keySet());
-      return new GatewayNode(system, acceptors, workers, listener);
+      admin.ifPresent(binding -> log.info("admin API on {}", binding.localAddress()));
+      return new GatewayNode(system, acceptors, workers, listener, admin);
     } catch (Exception | Error e) {
       system.terminate();
       throw e;
@@ -150,6 +217,11 @@ public final class GatewayNode implements AutoCloseable {
 
   public int port() {
     return listener.port();
+  }
+
+  /** The admin API's port, when it is enabled. */
+  public int adminPort() {
+    return AdminServer.port(admin.orElseThrow());
   }
 
   public ActorSystem<Void> system() {

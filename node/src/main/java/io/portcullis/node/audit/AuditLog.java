@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.portcullis.node.policy.DecisionEvent;
+import io.portcullis.persistence.approval.ApprovalView;
 import io.portcullis.policy.identity.LoginEvent;
 import io.portcullis.policy.rules.Decision;
 import org.slf4j.Logger;
@@ -16,17 +17,20 @@ import org.slf4j.LoggerFactory;
  * Writes audit events as one JSON line each, until the audit journal stores them: login attempts on
  * {@code io.portcullis.audit.login} (never a password or token, only their fingerprint), and policy
  * decisions on {@code io.portcullis.audit.decision} (refusals at INFO, allowed statements at
- * DEBUG).
+ * DEBUG), and new approval requests on {@code io.portcullis.audit.approval}. Approval decisions are
+ * the approval entities' own journal.
  */
 public final class AuditLog {
 
   private static final Logger logins = LoggerFactory.getLogger("io.portcullis.audit.login");
   private static final Logger decisions = LoggerFactory.getLogger("io.portcullis.audit.decision");
+  private static final Logger approvals = LoggerFactory.getLogger("io.portcullis.audit.approval");
   private static final ObjectMapper json =
       JsonMapper.builder()
           .addModule(new Jdk8Module())
           .addModule(new JavaTimeModule())
           .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+          .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
           .build();
 
   private AuditLog() {}
@@ -42,6 +46,10 @@ public final class AuditLog {
 
   public static void decision(DecisionEvent event) {
     write(decisions, !event.decision().equals(Decision.ALLOW.policyName()), event);
+  }
+
+  public static void approvalRequested(ApprovalView approval) {
+    write(approvals, true, approval);
   }
 
   private static void write(Logger log, boolean info, Object event) {

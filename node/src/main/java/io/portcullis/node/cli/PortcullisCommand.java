@@ -9,7 +9,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "Portcullis 0.1.0",
     description = "Audited, policy-enforcing gateway between AI agents and PostgreSQL.",
-    subcommands = {RunCommand.class, TokenCommand.class, PolicyCommand.class})
+    subcommands = {
+      RunCommand.class,
+      TokenCommand.class,
+      PolicyCommand.class,
+      ApprovalsCommand.class
+    })
 public final class PortcullisCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

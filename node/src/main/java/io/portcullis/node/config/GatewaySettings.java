@@ -2,10 +2,12 @@ package io.portcullis.node.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import io.portcullis.node.approval.WebhookSettings;
 import io.portcullis.node.session.SessionLifetime;
 import io.portcullis.policy.identity.CertificateAuthenticator;
 import io.portcullis.policy.identity.ClientAuthenticator;
 import io.portcullis.policy.identity.DevAuthenticator;
+import io.portcullis.policy.identity.OidcAuthenticator;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -22,13 +24,32 @@ public record GatewaySettings(
     SessionLifetime sessionLifetime,
     StartupPolicy startup,
     PolicySettings policy,
+    AdminSettings admin,
+    Optional<OidcAuthenticator> approverTokens,
+    WebhookSettings webhooks,
     Map<String, TargetSettings> targets) {
+
+  /**
+   * The admin HTTP API (approvals), served over TLS when a certificate and key are given.
+   *
+   * @param port 0 picks a free port
+   */
+  public record AdminSettings(
+      boolean enabled,
+      String host,
+      int port,
+      Optional<Path> certificateFile,
+      Optional<Path> privateKeyFile) {}
 
   /**
    * @param file the policy file; empty means every statement is allowed
    * @param reloadInterval how often the file is checked for changes
+   * @param catalogRefreshInterval how often each target's views and functions are read again
    */
-  public record PolicySettings(Optional<Path> file, java.time.Duration reloadInterval) {}
+  public record PolicySettings(
+      Optional<Path> file,
+      java.time.Duration reloadInterval,
+      java.time.Duration catalogRefreshInterval) {}
 
   /**
    * Where clients connect; TLS is on when a certificate and key are given, and clients may then
@@ -66,6 +87,11 @@ public record GatewaySettings(
   public static GatewaySettings from(Config root) {
     Config config = root.getConfig("portcullis");
     ListenerSettings listener = listener(config.getConfig("listener"));
+    Config clientAuthentication = config.getConfig("client-authentication");
+    Optional<OidcAuthenticator> oidc =
+        usesOidc(clientAuthentication)
+            ? Optional.of(OidcSettings.authenticator(clientAuthentication))
+            : Optional.empty();
     GatewaySettings settings =
         new GatewaySettings(
             listener,
@@ -73,12 +99,15 @@ public record GatewaySettings(
                 config.getInt("limits.max-startup-packet-bytes"),
                 config.getInt("limits.max-authentication-message-bytes"),
                 (int) Math.min(Integer.MAX_VALUE, config.getBytes("limits.max-message-bytes"))),
-            clientAuthenticator(config.getConfig("client-authentication"), listener),
+            clientAuthenticator(clientAuthentication, listener, oidc),
             sessionLifetime(config),
             new StartupPolicy(
                 Set.copyOf(config.getStringList("startup.allowed-parameters")),
                 Set.copyOf(config.getStringList("startup.allowed-options"))),
             policy(config),
+            admin(config.getConfig("admin")),
+            oidc,
+            WebhookSettings.from(config.getConfig("approvals")),
             targets(config.getConfig("targets"), config.getConfig("target-defaults")));
     if (settings.targets.isEmpty()) {
       throw new ConfigException.BadValue(
@@ -92,7 +121,12 @@ public record GatewaySettings(
     if (interval.isNegative() || interval.isZero()) {
       throw new ConfigException.BadValue("portcullis.policy.reload-interval", "must be positive");
     }
-    return new PolicySettings(optionalPath(config, "policy.file"), interval);
+    java.time.Duration catalog = config.getDuration("policy.catalog-refresh-interval");
+    if (catalog.isNegative() || catalog.isZero()) {
+      throw new ConfigException.BadValue(
+          "portcullis.policy.catalog-refresh-interval", "must be positive");
+    }
+    return new PolicySettings(optionalPath(config, "policy.file"), interval, catalog);
   }
 
   private static SessionLifetime sessionLifetime(Config config) {
@@ -127,8 +161,32 @@ public record GatewaySettings(
         clientCa);
   }
 
-  private static ClientAuthenticator clientAuthenticator(Config config, ListenerSettings listener) {
-    ClientAuthenticator byMode = authenticatorForMode(config);
+  /** OIDC verifies client tokens in mode oidc, and approvers' tokens whenever issuers exist. */
+  private static boolean usesOidc(Config clientAuthentication) {
+    Config oidc = clientAuthentication.getConfig("oidc");
+    return clientAuthentication.getString("mode").equals("oidc")
+        || !oidc.getConfigList("issuers").isEmpty()
+        || oidc.getBoolean("dev-issuer.enabled");
+  }
+
+  private static AdminSettings admin(Config config) {
+    Optional<Path> certificate = optionalPath(config, "tls.certificate-file");
+    Optional<Path> key = optionalPath(config, "tls.private-key-file");
+    if (certificate.isPresent() != key.isPresent()) {
+      throw new ConfigException.BadValue(
+          "portcullis.admin.tls", "certificate-file and private-key-file must be set together");
+    }
+    return new AdminSettings(
+        config.getBoolean("enabled"),
+        config.getString("host"),
+        config.getInt("port"),
+        certificate,
+        key);
+  }
+
+  private static ClientAuthenticator clientAuthenticator(
+      Config config, ListenerSettings listener, Optional<OidcAuthenticator> oidc) {
+    ClientAuthenticator byMode = authenticatorForMode(config, oidc);
     if (listener.clientCaFile().isEmpty()) {
       return byMode;
     }
@@ -150,7 +208,8 @@ public record GatewaySettings(
         byMode);
   }
 
-  private static ClientAuthenticator authenticatorForMode(Config config) {
+  private static ClientAuthenticator authenticatorForMode(
+      Config config, Optional<OidcAuthenticator> oidc) {
     String mode = config.getString("mode");
     return switch (mode) {
       case "trust" -> DevAuthenticator.trust();
@@ -160,7 +219,7 @@ public record GatewaySettings(
         list.root().keySet().forEach(user -> passwords.put(user, list.getString(quoted(user))));
         yield DevAuthenticator.passwords(passwords);
       }
-      case "oidc" -> OidcSettings.authenticator(config);
+      case "oidc" -> oidc.orElseThrow();
       default ->
           throw new ConfigException.BadValue(
               "portcullis.client-authentication.mode",

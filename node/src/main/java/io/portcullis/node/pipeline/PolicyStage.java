@@ -2,21 +2,31 @@ package io.portcullis.node.pipeline;
 
 import io.portcullis.node.policy.Judgement;
 import io.portcullis.node.policy.SessionPolicy;
+import io.portcullis.persistence.approval.Approval;
+import io.portcullis.persistence.approval.ApprovalId;
+import io.portcullis.persistence.approval.ApprovalRequest;
+import io.portcullis.policy.rules.ApprovalTerms;
 import io.portcullis.protocol.BackendMessage;
 import io.portcullis.protocol.BackendMessage.ErrorResponse;
 import io.portcullis.protocol.BackendMessage.ParameterStatus;
 import io.portcullis.protocol.BackendMessage.ReadyForQuery;
 import io.portcullis.protocol.FrontendMessage;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.BidiShape;
 import org.apache.pekko.stream.Inlet;
 import org.apache.pekko.stream.Outlet;
 import org.apache.pekko.stream.stage.AbstractInHandler;
 import org.apache.pekko.stream.stage.AbstractOutHandler;
+import org.apache.pekko.stream.stage.AsyncCallback;
 import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Checks every statement-bearing client message against the session's policy before it goes
@@ -24,7 +34,12 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
  * fails it in exactly the way it fails any statement (transaction aborted, extended batch skipped
  * to Sync, no named statement created), and the error coming back for it is replaced by the
  * policy's error. Both directions pass through this one stage so that it can match those errors to
- * the refusals in order, and follow the settings the upstream reports.
+ * the refusals in order, follow the settings the upstream reports, and tell the client that a
+ * statement is held for approval.
+ *
+ * <p>A held statement stops the client direction (the session's later messages wait behind it, as
+ * they would behind a long-running statement) while the approval entity decides; results of earlier
+ * statements keep flowing to the client.
  *
  * <pre>
  * client → in(requests) → out(requests) → upstream
@@ -34,6 +49,11 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
 public final class PolicyStage
     extends GraphStage<
         BidiShape<FrontendMessage, FrontendMessage, BackendMessage, BackendMessage>> {
+
+  private static final Logger log = LoggerFactory.getLogger(PolicyStage.class);
+
+  /** Extra time given to the entity's own expiry before a waiting session stops asking. */
+  private static final Duration EXPIRY_MARGIN = Duration.ofSeconds(5);
 
   private final Inlet<FrontendMessage> requestsIn = Inlet.create("policy.requests.in");
   private final Outlet<FrontendMessage> requestsOut = Outlet.create("policy.requests.out");
@@ -56,12 +76,33 @@ public final class PolicyStage
   /** A refusal whose replacement was sent before the {@code syncPoint}-th ReadyForQuery. */
   private record Refusal(long syncPoint, ErrorResponse error) {}
 
+  /** A statement waiting for approval, and what to send instead if it is not given. */
+  private record Held(FrontendMessage message, Judgement.Hold hold) {
+    ApprovalRequest request() {
+      return hold.request();
+    }
+  }
+
   @Override
   public GraphStageLogic createLogic(Attributes attributes) {
     return new GraphStageLogic(shape) {
       private final Deque<Refusal> refusals = new ArrayDeque<>();
+      private final Deque<BackendMessage> toClient = new ArrayDeque<>();
       private long syncPointsSent;
       private long readyReceived;
+      private boolean responsesFinished;
+      private Held held;
+      private boolean heldAnnounced;
+      private AsyncCallback<Approval.Outcome> outcomes;
+      private AsyncCallback<ApprovalId> decided;
+      private AsyncCallback<Throwable> approvalFailures;
+
+      @Override
+      public void preStart() {
+        outcomes = createAsyncCallback(this::onOutcome);
+        decided = createAsyncCallback(this::claim);
+        approvalFailures = createAsyncCallback(this::onApprovalFailure);
+      }
 
       {
         setHandler(
@@ -72,17 +113,19 @@ public final class PolicyStage
                 FrontendMessage message = grab(requestsIn);
                 Judgement judgement = policy.judge(message);
                 if (judgement instanceof Judgement.Refuse refuse) {
-                  refusals.add(new Refusal(syncPointsSent, refuse.error()));
-                  message = refuse.replacement();
+                  refuse(refuse.replacement(), refuse.error());
+                } else if (judgement instanceof Judgement.Hold hold) {
+                  held = new Held(message, hold);
+                  heldAnnounced = false;
+                  await(policy.approvals().submit(hold.request()));
+                } else {
+                  send(message);
                 }
-                if (endsBatch(message)) {
-                  syncPointsSent++;
-                }
-                push(requestsOut, message);
               }
 
               @Override
               public void onUpstreamFinish() {
+                // A held statement of a client that left is never sent.
                 complete(requestsOut);
               }
 
@@ -109,12 +152,15 @@ public final class PolicyStage
             new AbstractInHandler() {
               @Override
               public void onPush() {
-                push(responsesOut, response(grab(responsesIn)));
+                toClient(response(grab(responsesIn)));
               }
 
               @Override
               public void onUpstreamFinish() {
-                complete(responsesOut);
+                responsesFinished = true;
+                if (toClient.isEmpty()) {
+                  complete(responsesOut);
+                }
               }
 
               @Override
@@ -127,7 +173,14 @@ public final class PolicyStage
             new AbstractOutHandler() {
               @Override
               public void onPull() {
-                pull(responsesIn);
+                if (!toClient.isEmpty()) {
+                  push(responsesOut, toClient.poll());
+                  if (toClient.isEmpty() && responsesFinished) {
+                    complete(responsesOut);
+                  }
+                } else if (!hasBeenPulled(responsesIn) && !isClosed(responsesIn)) {
+                  pull(responsesIn);
+                }
               }
 
               @Override
@@ -137,8 +190,101 @@ public final class PolicyStage
             });
       }
 
+      private void send(FrontendMessage message) {
+        if (endsBatch(message)) {
+          syncPointsSent++;
+        }
+        push(requestsOut, message);
+      }
+
+      private void refuse(FrontendMessage replacement, ErrorResponse error) {
+        refusals.add(new Refusal(syncPointsSent, error));
+        send(replacement);
+      }
+
+      private void toClient(BackendMessage message) {
+        if (toClient.isEmpty() && isAvailable(responsesOut)) {
+          push(responsesOut, message);
+        } else {
+          toClient.add(message);
+        }
+      }
+
+      private void await(CompletionStage<Approval.Outcome> outcome) {
+        outcome.whenComplete(
+            (result, failure) -> {
+              if (failure != null) {
+                approvalFailures.invoke(failure);
+              } else {
+                outcomes.invoke(result);
+              }
+            });
+      }
+
+      private void onOutcome(Approval.Outcome outcome) {
+        if (held == null || isClosed(requestsOut)) {
+          return;
+        }
+        ApprovalRequest request = held.request();
+        if (outcome instanceof Approval.Cleared cleared) {
+          cleared.grantUntil().ifPresent(until -> policy.granted(request, until));
+          release(held.message());
+        } else if (outcome instanceof Approval.Refused refused) {
+          release(held.hold().replacement(), SessionPolicy.refused(request, refused));
+        } else {
+          Approval.Pending pending = (Approval.Pending) outcome;
+          if (request.terms().mode() == ApprovalTerms.Mode.RETRY) {
+            release(held.hold().replacement(), SessionPolicy.awaitingApproval(request, pending));
+          } else if (Instant.now().isAfter(pending.expiresAt().plus(EXPIRY_MARGIN))) {
+            // The entity should have expired it by now; stop waiting rather than loop.
+            onApprovalFailure(new IllegalStateException("approval outlived its expiry"));
+          } else {
+            if (!heldAnnounced) {
+              heldAnnounced = true;
+              toClient(SessionPolicy.held(request, pending));
+            }
+            watch(ApprovalId.parse(pending.approvalId()).orElseThrow(), pending.expiresAt());
+          }
+        }
+      }
+
+      private void watch(ApprovalId id, Instant expiresAt) {
+        Duration atMost = Duration.between(Instant.now(), expiresAt).plus(EXPIRY_MARGIN);
+        policy
+            .approvals()
+            .watch(id, atMost)
+            // A watch that times out or fails is followed by a claim all the same: the entity
+            // answers with the request's state, which by then is decided or expired.
+            .whenComplete((result, failure) -> decided.invoke(id));
+      }
+
+      private void claim(ApprovalId id) {
+        if (held != null) {
+          await(policy.approvals().claim(id, policy.sessionId()));
+        }
+      }
+
+      private void onApprovalFailure(Throwable failure) {
+        if (held == null || isClosed(requestsOut)) {
+          return;
+        }
+        log.warn("approval of a held statement failed; the statement is refused", failure);
+        release(held.hold().replacement(), SessionPolicy.approvalsUnavailable());
+      }
+
+      private void release(FrontendMessage message) {
+        held = null;
+        send(message);
+      }
+
+      private void release(FrontendMessage replacement, ErrorResponse error) {
+        held = null;
+        refuse(replacement, error);
+      }
+
       private BackendMessage response(BackendMessage message) {
-        if (message instanceof ReadyForQuery) {
+        if (message instanceof ReadyForQuery ready) {
+          policy.readyForQuery(ready.transactionStatus());
           // Refusals of this batch that PostgreSQL skipped (an earlier error) are done with.
           while (!refusals.isEmpty() && refusals.peek().syncPoint() <= readyReceived) {
             refusals.poll();

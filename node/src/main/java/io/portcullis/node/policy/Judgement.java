@@ -1,5 +1,6 @@
 package io.portcullis.node.policy;
 
+import io.portcullis.persistence.approval.ApprovalRequest;
 import io.portcullis.protocol.BackendMessage.ErrorResponse;
 import io.portcullis.protocol.FrontendMessage;
 
@@ -16,4 +17,10 @@ public sealed interface Judgement {
    * and nothing of the original runs. Its error is replaced by {@code error} on the way back.
    */
   record Refuse(FrontendMessage replacement, ErrorResponse error) implements Judgement {}
+
+  /**
+   * Send it only once approvers agree to {@code request}; otherwise send {@code replacement}, as
+   * for a refusal. Until then the session's later messages wait behind it.
+   */
+  record Hold(ApprovalRequest request, FrontendMessage replacement) implements Judgement {}
 }

@@ -1,23 +1,36 @@
 package io.portcullis.node.policy;
 
+import io.portcullis.node.approval.Approvals;
 import io.portcullis.node.audit.AuditLog;
+import io.portcullis.persistence.approval.Approval;
+import io.portcullis.persistence.approval.ApprovalRequest;
+import io.portcullis.persistence.approval.ApprovalStatus;
+import io.portcullis.policy.catalog.CatalogDependencies;
 import io.portcullis.policy.identity.Identity;
+import io.portcullis.policy.rules.ApprovalTerms;
 import io.portcullis.policy.rules.Decision;
 import io.portcullis.policy.rules.Policy;
 import io.portcullis.policy.rules.StatementContext;
 import io.portcullis.policy.rules.Verdict;
+import io.portcullis.policy.sql.LexedStatement;
 import io.portcullis.policy.sql.RiskSignal;
 import io.portcullis.policy.sql.SqlAnalyzer;
+import io.portcullis.policy.sql.SqlLexer;
+import io.portcullis.policy.sql.SqlSyntaxException;
 import io.portcullis.policy.sql.StatementAnalysis;
 import io.portcullis.policy.sql.StatementKind;
 import io.portcullis.protocol.BackendMessage.ErrorResponse;
+import io.portcullis.protocol.BackendMessage.NoticeResponse;
 import io.portcullis.protocol.Field;
 import io.portcullis.protocol.FrontendMessage;
+import io.portcullis.protocol.FrontendMessage.Bind;
+import io.portcullis.protocol.FrontendMessage.Close;
 import io.portcullis.protocol.FrontendMessage.FunctionCall;
 import io.portcullis.protocol.FrontendMessage.Parse;
 import io.portcullis.protocol.FrontendMessage.Query;
 import java.net.InetAddress;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -33,21 +46,36 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The policy of one session: judges each statement-bearing client message (Query, Parse,
- * FunctionCall) under the policy in force, with what the session has established so far (its
- * SQL-level prepared statements, {@code application_name}, {@code standard_conforming_strings}).
- * Plain Java, called by {@code PolicyStage} on the session's event loop.
+ * FunctionCall, and Bind of a statement that needs approval) under the policy in force, with what
+ * the session has established so far (its prepared statements, {@code application_name}, {@code
+ * standard_conforming_strings}, approved grants). Plain Java, called by {@code PolicyStage} on the
+ * session's event loop.
  */
 public final class SessionPolicy {
 
   private static final Logger log = LoggerFactory.getLogger(SessionPolicy.class);
   private static final SecureRandom RANDOM = new SecureRandom();
 
+  private final String sessionId;
   private final Supplier<Policy> policy;
   private final SqlAnalyzer analyzer;
+  private final Approvals approvals;
+  private final TargetCatalogs catalogs;
   private final Identity identity;
   private final String target;
   private final InetAddress clientAddress;
   private final Map<String, StatementAnalysis> prepared = new HashMap<>();
+
+  /**
+   * Extended-protocol statements that need approval, by name. Parsing runs nothing, so they are
+   * parsed at once and approval is asked at each Bind, where the approver can see the values.
+   */
+  private final Map<String, Reviewed> reviewed = new HashMap<>();
+
+  /** Until when a just-in-time grant lets this identity run a rule's statements, by rule ids. */
+  private final Map<List<String>, Instant> grants = new HashMap<>();
+
+  private record Reviewed(String text, int[] parameterTypes, Verdict verdict) {}
 
   /**
    * Text that no PostgreSQL accepts, unique to the session, so that the upstream's error for it
@@ -57,16 +85,23 @@ public final class SessionPolicy {
       "PORTCULLIS_REFUSED_" + HexFormat.of().toHexDigits(RANDOM.nextLong());
 
   private String applicationName = "";
+  private boolean catalogChanging;
   private boolean standardConformingStrings = true;
 
   public SessionPolicy(
+      String sessionId,
       Supplier<Policy> policy,
       SqlAnalyzer analyzer,
+      Approvals approvals,
+      TargetCatalogs catalogs,
       Identity identity,
       String target,
       InetAddress clientAddress) {
+    this.sessionId = sessionId;
     this.policy = policy;
     this.analyzer = analyzer;
+    this.approvals = approvals;
+    this.catalogs = catalogs;
     this.identity = identity;
     this.target = target;
     this.clientAddress = clientAddress;
@@ -78,6 +113,17 @@ public final class SessionPolicy {
       applicationName = value;
     } else if (name.equals("standard_conforming_strings")) {
       standardConformingStrings = value.equals("on");
+    }
+  }
+
+  /**
+   * The upstream is ready for the next statement: DDL sent since the last time is committed once
+   * the session is idle, and views and functions are then read anew.
+   */
+  public void readyForQuery(char transactionStatus) {
+    if (catalogChanging && transactionStatus == 'I') {
+      catalogChanging = false;
+      catalogs.changed(target);
     }
   }
 
@@ -105,25 +151,44 @@ public final class SessionPolicy {
     }
   }
 
+  public Approvals approvals() {
+    return approvals;
+  }
+
+  public String sessionId() {
+    return sessionId;
+  }
+
   private Judgement judgeOrFail(FrontendMessage message) {
     if (message instanceof Query query) {
-      return judge(message, analyzer.analyze(query.sql(), standardConformingStrings));
+      return judge(message, query.sql(), analyzer.analyze(query.sql(), standardConformingStrings));
     }
     if (message instanceof Parse parse) {
-      return judge(message, analyzer.analyze(parse.sql(), standardConformingStrings));
+      reviewed.remove(parse.name());
+      return judge(message, parse.sql(), analyzer.analyze(parse.sql(), standardConformingStrings));
+    }
+    if (message instanceof Bind bind && reviewed.containsKey(bind.statement())) {
+      Reviewed statement = reviewed.get(bind.statement());
+      return hold(
+          message,
+          statement.text(),
+          BoundValues.display(
+              statement.parameterTypes(), bind.parameterFormats(), bind.parameters()),
+          statement.verdict());
+    }
+    if (message instanceof Close close && close.target() == 'S') {
+      reviewed.remove(close.name());
+      return new Judgement.Forward();
     }
     if (message instanceof FunctionCall call) {
-      return judge(
-          message,
-          List.of(
-              StatementAnalysis.of(
-                  "fast-path call of function " + call.functionOid(),
-                  StatementKind.FUNCTION_CALL)));
+      String text = "fast-path call of function " + call.functionOid();
+      return judge(message, text, List.of(StatementAnalysis.of(text, StatementKind.FUNCTION_CALL)));
     }
     return new Judgement.Forward();
   }
 
-  private Judgement judge(FrontendMessage message, List<StatementAnalysis> statements) {
+  private Judgement judge(
+      FrontendMessage message, String text, List<StatementAnalysis> statements) {
     if (statements.isEmpty()) {
       return new Judgement.Forward();
     }
@@ -131,29 +196,91 @@ public final class SessionPolicy {
     Instant now = Instant.now();
     StatementContext context =
         new StatementContext(identity, target, clientAddress, applicationName, now);
+    Optional<CatalogDependencies> catalog = catalogs.current(target);
+    if (catalog.isEmpty() && statements.stream().anyMatch(SessionPolicy::namesObjects)) {
+      return new Judgement.Refuse(replacementFor(message), catalogUnknown());
+    }
     List<StatementAnalysis> resolved = new ArrayList<>(statements.size());
     for (StatementAnalysis statement : statements) {
-      resolved.add(resolvePrepared(statement));
+      StatementAnalysis prepared = resolvePrepared(statement);
+      resolved.add(catalog.isPresent() ? catalog.get().expand(prepared) : prepared);
     }
     Verdict verdict = current.evaluateAll(context, resolved);
     record(resolved, verdict, now);
+    if (verdict.decision() == Decision.DENY) {
+      return new Judgement.Refuse(replacementFor(message), refusal(verdict, current));
+    }
+    for (StatementAnalysis statement : resolved) {
+      statement.prepared().ifPresent(name -> prepared.put(name, statement));
+      catalogChanging |= statement.kinds().contains(StatementKind.DDL);
+    }
     if (verdict.decision() == Decision.ALLOW) {
-      for (StatementAnalysis statement : resolved) {
-        statement.prepared().ifPresent(name -> prepared.put(name, statement));
-      }
       return new Judgement.Forward();
     }
-    return new Judgement.Refuse(replacementFor(message), refusal(verdict, current));
+    if (message instanceof Parse parse) {
+      reviewed.put(parse.name(), new Reviewed(text, parse.parameterTypes(), verdict));
+      return new Judgement.Forward();
+    }
+    List<String> arguments =
+        message instanceof FunctionCall call
+            ? BoundValues.display(new int[0], call.argumentFormats(), call.arguments())
+            : List.of();
+    return hold(message, text, arguments, verdict);
+  }
+
+  /** A statement the policy sends for review waits for approval, unless a grant covers it. */
+  private Judgement hold(
+      FrontendMessage message, String text, List<String> parameters, Verdict verdict) {
+    ApprovalTerms terms = verdict.approval().orElseThrow();
+    Instant grantedUntil = grants.get(verdict.ruleIds());
+    if (terms.grant().isPresent() && grantedUntil != null && Instant.now().isBefore(grantedUntil)) {
+      return new Judgement.Forward();
+    }
+    ApprovalRequest request =
+        new ApprovalRequest(
+            sessionId,
+            identity,
+            target,
+            text,
+            normalized(text),
+            parameters,
+            verdict.ruleIds(),
+            verdict.reason(),
+            verdict.policyVersion(),
+            terms);
+    return new Judgement.Hold(request, replacementFor(message));
+  }
+
+  /** An approved grant: the rule's statements run without asking again until {@code until}. */
+  public void granted(ApprovalRequest request, Instant until) {
+    grants.put(request.ruleIds(), until);
   }
 
   /**
-   * A Parse is replaced by a Parse (so the error comes at Parse and the batch is skipped to Sync);
-   * a Query or FunctionCall by a Query (one error, then ReadyForQuery, as either would give).
+   * A Parse is replaced by a Parse (so the error comes at Parse and the batch is skipped to Sync),
+   * a Bind by a Bind of a statement that does not exist (likewise); a Query or FunctionCall by a
+   * Query (one error, then ReadyForQuery, as either would give).
    */
   private FrontendMessage replacementFor(FrontendMessage message) {
-    return message instanceof Parse parse
-        ? new Parse(parse.name(), refusalMarker, new int[0])
-        : new Query(refusalMarker);
+    if (message instanceof Parse parse) {
+      return new Parse(parse.name(), refusalMarker, new int[0]);
+    }
+    if (message instanceof Bind bind) {
+      return new Bind(bind.portal(), refusalMarker, new short[0], new byte[0][], new short[0]);
+    }
+    return new Query(refusalMarker);
+  }
+
+  private String normalized(String text) {
+    try {
+      List<String> statements = new ArrayList<>();
+      for (LexedStatement statement : SqlLexer.split(text, standardConformingStrings)) {
+        statements.add(statement.normalized());
+      }
+      return String.join("; ", statements);
+    } catch (SqlSyntaxException e) {
+      return text.strip();
+    }
   }
 
   /** EXECUTE name is judged as the PREPARE of that name was; an unknown name stays unparsed. */
@@ -178,6 +305,22 @@ public final class SessionPolicy {
     return statement;
   }
 
+  private static boolean namesObjects(StatementAnalysis statement) {
+    return !statement.tablesRead().isEmpty()
+        || !statement.tablesWritten().isEmpty()
+        || !statement.functions().isEmpty();
+  }
+
+  private ErrorResponse catalogUnknown() {
+    return approvalError(
+        "57P03",
+        "the gateway has not yet read the catalog of target '"
+            + target
+            + "' (rules on tables also cover the views and functions built on them), so the"
+            + " statement was not run; try again shortly",
+        "The gateway log says why the catalog could not be read.");
+  }
+
   private static Set<RiskSignal> union(Set<RiskSignal> a, Set<RiskSignal> b) {
     Set<RiskSignal> all = EnumSet.noneOf(RiskSignal.class);
     all.addAll(a);
@@ -185,13 +328,7 @@ public final class SessionPolicy {
     return all;
   }
 
-  private ErrorResponse refusal(Verdict verdict, Policy current) {
-    String message =
-        verdict.decision() == Decision.REVIEW
-            ? "statement needs approval: "
-                + verdict.reason()
-                + "; approvals are not available on this gateway yet, so it is refused"
-            : "statement denied by policy: " + verdict.reason();
+  private static ErrorResponse refusal(Verdict verdict, Policy current) {
     String rules =
         verdict.ruleIds().isEmpty()
             ? "the default decision"
@@ -201,10 +338,83 @@ public final class SessionPolicy {
             new Field(Field.SEVERITY, "ERROR"),
             new Field(Field.SEVERITY_NON_LOCALIZED, "ERROR"),
             new Field(Field.SQLSTATE, "42501"),
-            new Field(Field.MESSAGE, message),
+            new Field(Field.MESSAGE, "statement denied by policy: " + verdict.reason()),
             new Field(
                 Field.DETAIL,
                 "Decided by " + rules + " of policy " + current.shortVersion() + ".")));
+  }
+
+  /** Told at once to a client whose statement waits for approval. */
+  public static NoticeResponse held(ApprovalRequest request, Approval.Pending pending) {
+    Duration left = Duration.between(Instant.now(), pending.expiresAt());
+    String id = pending.approvalId();
+    return new NoticeResponse(
+        List.of(
+            new Field(Field.SEVERITY, "NOTICE"),
+            new Field(Field.SEVERITY_NON_LOCALIZED, "NOTICE"),
+            new Field(Field.SQLSTATE, "00000"),
+            new Field(
+                Field.MESSAGE,
+                "statement held for approval "
+                    + id
+                    + ", waiting up to "
+                    + ApprovalTerms.describe(left.plusMillis(999).withNanos(0))
+                    + ": portcullis approvals show "
+                    + id),
+            new Field(Field.DETAIL, request.reason() + " (rule " + rules(request) + ")")));
+  }
+
+  /** For a rule in retry mode: the request is made, the statement refused until approved. */
+  public static ErrorResponse awaitingApproval(ApprovalRequest request, Approval.Pending pending) {
+    String id = pending.approvalId();
+    return approvalError(
+        "42501",
+        "statement needs approval "
+            + id
+            + ": "
+            + request.reason()
+            + "; once it is approved, run the identical statement again",
+        "Requested under rule " + rules(request) + "; see: portcullis approvals show " + id);
+  }
+
+  public static ErrorResponse refused(ApprovalRequest request, Approval.Refused refused) {
+    String id = refused.approvalId();
+    String what;
+    if (refused.status() == ApprovalStatus.DENIED) {
+      what =
+          "was denied by "
+              + refused.by().stream().map(Identity::subject).findFirst().orElse("an approver")
+              + ": "
+              + refused.reason();
+    } else {
+      what = "was not granted: " + refused.reason();
+    }
+    return approvalError(
+        "42501",
+        "statement refused: approval " + id + " " + what,
+        "Requested under rule " + rules(request) + "; see: portcullis approvals show " + id);
+  }
+
+  public static ErrorResponse approvalsUnavailable() {
+    return approvalError(
+        "57P03",
+        "the statement needs approval, but the gateway's approvals cannot be reached right now,"
+            + " so it was not run; try again shortly",
+        "The gateway log has details.");
+  }
+
+  private static String rules(ApprovalRequest request) {
+    return String.join(", ", request.ruleIds());
+  }
+
+  private static ErrorResponse approvalError(String sqlState, String message, String detail) {
+    return new ErrorResponse(
+        List.of(
+            new Field(Field.SEVERITY, "ERROR"),
+            new Field(Field.SEVERITY_NON_LOCALIZED, "ERROR"),
+            new Field(Field.SQLSTATE, sqlState),
+            new Field(Field.MESSAGE, message),
+            new Field(Field.DETAIL, detail)));
   }
 
   private void record(List<StatementAnalysis> statements, Verdict verdict, Instant at) {

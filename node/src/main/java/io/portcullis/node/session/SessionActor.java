@@ -29,6 +29,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.Behavior;
@@ -326,8 +327,11 @@ public final class SessionActor {
   private SessionPolicy sessionPolicy() {
     SessionPolicy policy =
         new SessionPolicy(
+            UUID.randomUUID().toString(),
             services.policy(),
             services.analyzer(),
+            services.approvals(),
+            services.catalogs(),
             identity,
             startup.target().name(),
             ((InetSocketAddress) client.remoteAddress()).getAddress());

@@ -1,8 +1,10 @@
 package io.portcullis.node.session;
 
+import io.portcullis.node.approval.Approvals;
 import io.portcullis.node.pipeline.EventLoopDispatchers;
 import io.portcullis.node.pipeline.SessionStages;
 import io.portcullis.node.policy.PolicySource;
+import io.portcullis.node.policy.TargetCatalogs;
 import io.portcullis.node.upstream.UpstreamConnector;
 import io.portcullis.policy.identity.ClientAuthenticator;
 import io.portcullis.policy.sql.SqlAnalyzer;
@@ -15,6 +17,8 @@ public record SessionServices(
     ClusterSharding sharding,
     PolicySource policy,
     SqlAnalyzer analyzer,
+    Approvals approvals,
+    TargetCatalogs catalogs,
     SessionStages.Factory stages,
     EventLoopDispatchers dispatchers,
     SessionLifetime lifetime,

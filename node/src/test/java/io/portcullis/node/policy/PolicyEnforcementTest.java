@@ -17,6 +17,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -49,7 +50,7 @@ class PolicyEnforcementTest {
           when: { agent: true, tables: [policy_pii] }
           decision: review
           reason: PII needs a security analyst's approval
-          approval: { approvers: [security-analysts] }
+          approval: { mode: retry, approvers: [security-analysts] }
         - id: people
           when: { agent: false, kinds: [select, insert, update, delete, transaction, set, show] }
           decision: allow
@@ -64,10 +65,15 @@ class PolicyEnforcementTest {
   static void start() throws Exception {
     try (Connection c = TestPostgres.direct();
         Statement s = c.createStatement()) {
-      s.execute("DROP TABLE IF EXISTS policy_orders, policy_pii");
+      s.execute("DROP TABLE IF EXISTS policy_orders, policy_pii CASCADE");
+      s.execute("DROP FUNCTION IF EXISTS policy_pii_count()");
       s.execute("CREATE TABLE policy_orders (id int PRIMARY KEY, total numeric)");
       s.execute("CREATE TABLE policy_pii (id int PRIMARY KEY, ssn text)");
       s.execute("INSERT INTO policy_pii VALUES (1, '123-45-6789')");
+      s.execute("CREATE VIEW policy_pii_summary AS SELECT count(*) AS n FROM policy_pii");
+      s.execute(
+          "CREATE FUNCTION policy_pii_count() RETURNS bigint LANGUAGE sql"
+              + " AS 'SELECT count(*) FROM policy_pii'");
     }
     policyFile = dir.resolve("policy.yaml");
     Files.writeString(policyFile, POLICY);
@@ -75,7 +81,7 @@ class PolicyEnforcementTest {
     gateway =
         TestGateway.start(
             """
-            portcullis.policy { file = "%s", reload-interval = 200ms }
+            portcullis.policy { file = "%s", reload-interval = 200ms, catalog-refresh-interval = 1s }
             portcullis.client-authentication {
               mode = oidc
               insecure-loopback = true
@@ -234,11 +240,37 @@ class PolicyEnforcementTest {
   }
 
   @Test
-  void aReviewRuleRefusesUntilApprovalsExist() throws Exception {
+  void aReviewRuleInRetryModeRefusesUntilApproved() throws Exception {
     try (Connection c = agent()) {
       assertThatThrownBy(() -> one(c, "SELECT ssn FROM policy_pii"))
           .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("42501"))
-          .hasMessageContaining("needs approval: PII needs a security analyst's approval");
+          .hasMessageContaining("needs approval a-")
+          .hasMessageContaining(": PII needs a security analyst's approval");
+    }
+  }
+
+  @Test
+  void aRuleOnATableCoversTheViewsAndSqlFunctionsBuiltOnIt() throws Exception {
+    try (Connection c = agent()) {
+      for (String sql : List.of("SELECT n FROM policy_pii_summary", "SELECT policy_pii_count()")) {
+        assertThatThrownBy(() -> one(c, sql))
+            .as(sql)
+            .hasMessageContaining("needs approval a-")
+            .hasMessageContaining("PII needs a security analyst's approval");
+      }
+      assertThat(one(c, "SELECT count(*) FROM policy_orders")).isEqualTo("2");
+
+      try (Connection direct = TestPostgres.direct();
+          Statement s = direct.createStatement()) {
+        s.execute("CREATE OR REPLACE VIEW policy_orders_report AS SELECT * FROM policy_pii");
+      }
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThatThrownBy(() -> one(c, "SELECT * FROM policy_orders_report"))
+                      .as("a view made outside the gateway, once the catalog is read again")
+                      .hasMessageContaining("needs approval"));
     }
   }
 

@@ -9,6 +9,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.UUID;
 
 /** Starts a real gateway node in the test JVM, on free ports, in front of {@link TestPostgres}. */
 public final class TestGateway {
@@ -29,6 +30,8 @@ public final class TestGateway {
     String base =
         """
         portcullis.listener.port = 0
+        portcullis.admin.port = 0
+        portcullis.journal.url = "jdbc:h2:mem:journal-%s;DB_CLOSE_DELAY=-1"
         pekko.remote.artery.canonical.port = 0
         pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
         portcullis.targets.main {
@@ -39,7 +42,13 @@ public final class TestGateway {
           password = "%s"
         }
         """
-            .formatted(pg.host(), pg.port(), TestPostgres.DATABASE, pg.user(), pg.password());
+            .formatted(
+                UUID.randomUUID(),
+                pg.host(),
+                pg.port(),
+                TestPostgres.DATABASE,
+                pg.user(),
+                pg.password());
     return ConfigLoader.load(
         Optional.empty(),
         ConfigFactory.parseString(extraConfig).withFallback(ConfigFactory.parseString(base)));

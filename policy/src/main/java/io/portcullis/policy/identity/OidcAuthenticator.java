@@ -95,9 +95,40 @@ public final class OidcAuthenticator implements ClientAuthenticator {
     if (attempt.password().isEmpty()) {
       return new LoginOutcome.PasswordRequired();
     }
-    String token = attempt.password().get().strip();
+    try {
+      Verified verified = verify(attempt.password().get().strip());
+      return identity(verified.issuer(), verified.claims(), attempt.user());
+    } catch (TokenRefused e) {
+      return refused(e.getMessage());
+    }
+  }
+
+  /**
+   * Verifies a bearer token of an HTTP request (the admin API), where no user name comes with it:
+   * the identity is whoever the token's user claim names.
+   */
+  public LoginOutcome verifyBearer(String token) {
+    try {
+      Verified verified = verify(token.strip());
+      String user = String.valueOf(verified.claims().getClaim(verified.issuer().userClaim()));
+      return identity(verified.issuer(), verified.claims(), user);
+    } catch (TokenRefused e) {
+      return refused(e.getMessage());
+    }
+  }
+
+  private record Verified(OidcIssuer issuer, JWTClaimsSet claims) {}
+
+  /** Why a token is not accepted, in words for the person who sent it. */
+  private static final class TokenRefused extends Exception {
+    TokenRefused(String reason) {
+      super(reason, null, false, false);
+    }
+  }
+
+  private Verified verify(String token) throws TokenRefused {
     if (token.length() > MAX_TOKEN_CHARS) {
-      return refused(
+      throw new TokenRefused(
           "the password is not a token: "
               + token.length()
               + " characters, at most "
@@ -108,40 +139,41 @@ public final class OidcAuthenticator implements ClientAuthenticator {
     try {
       jwt = JWTParser.parse(token);
     } catch (ParseException e) {
-      return refused("the password is not a JWT; send an OIDC access or ID token as the password");
+      throw new TokenRefused(
+          "the password is not a JWT; send an OIDC access or ID token as the password");
     }
     if (jwt instanceof PlainJWT) {
-      return refused("unsigned tokens (alg none) are never accepted");
+      throw new TokenRefused("unsigned tokens (alg none) are never accepted");
     }
     if (jwt instanceof EncryptedJWT) {
-      return refused("encrypted tokens (JWE) are not accepted; send a signed JWT (JWS)");
+      throw new TokenRefused("encrypted tokens (JWE) are not accepted; send a signed JWT (JWS)");
     }
     SignedJWT signed = (SignedJWT) jwt;
     JWSAlgorithm algorithm = signed.getHeader().getAlgorithm();
     if (!algorithms.contains(algorithm)) {
-      return refused(
+      throw new TokenRefused(
           "token algorithm " + algorithm + " is not accepted; accepted: " + names(algorithms));
     }
     Verifier verifier;
     try {
       verifier = verifiers.get(signed.getJWTClaimsSet().getIssuer());
     } catch (ParseException e) {
-      return refused("the token's claims are not valid JSON");
+      throw new TokenRefused("the token's claims are not valid JSON");
     }
     if (verifier == null) {
-      return refused("the token's issuer is not trusted by this gateway");
+      throw new TokenRefused("the token's issuer is not trusted by this gateway");
     }
     JWTClaimsSet claims;
     try {
       claims = verifier.processor().process(signed, null);
     } catch (BadJOSEException e) {
-      return refused(reason(e));
+      throw new TokenRefused(reason(e));
     } catch (JOSEException e) {
-      return refused(
+      throw new TokenRefused(
           "the token could not be verified: it is signed by a key the issuer does not publish,"
               + " or the issuer's keys are unavailable");
     }
-    return identity(verifier.issuer(), claims, attempt.user());
+    return new Verified(verifier.issuer(), claims);
   }
 
   /**

@@ -26,4 +26,19 @@ public record ApprovalTerms(
   public ApprovalTerms {
     approvers = Set.copyOf(approvers);
   }
+
+  /** A duration as policy files write it: {@code 10m}, {@code 90s}, {@code 2h}, {@code 1d}. */
+  public static String describe(Duration duration) {
+    long seconds = duration.toSeconds();
+    if (seconds % 86_400 == 0 && seconds > 0) {
+      return seconds / 86_400 + "d";
+    }
+    if (seconds % 3_600 == 0 && seconds > 0) {
+      return seconds / 3_600 + "h";
+    }
+    if (seconds % 60 == 0 && seconds > 0) {
+      return seconds / 60 + "m";
+    }
+    return seconds + "s";
+  }
 }

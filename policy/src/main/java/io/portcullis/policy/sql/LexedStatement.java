@@ -18,18 +18,30 @@ public record LexedStatement(String text, List<Token> tokens) {
    * constants have the same shape, so their analysis can be cached once.
    */
   public String shape() {
-    StringBuilder shape = new StringBuilder(text.length());
+    return render(false);
+  }
+
+  /**
+   * The statement as its tokens, one space apart: the same for texts that differ only in comments,
+   * white space and the case of unquoted words, so that an approval for one covers the others.
+   */
+  public String normalized() {
+    return render(true);
+  }
+
+  private String render(boolean constants) {
+    StringBuilder rendered = new StringBuilder(text.length());
     for (Token token : tokens) {
-      if (!shape.isEmpty()) {
-        shape.append(' ');
+      if (!rendered.isEmpty()) {
+        rendered.append(' ');
       }
       switch (token.type()) {
-        case STRING, NUMBER -> shape.append('?');
+        case STRING, NUMBER -> rendered.append(constants ? token.value() : "?");
         case QUOTED_IDENTIFIER ->
-            shape.append('"').append(token.value().replace("\"", "\"\"")).append('"');
-        default -> shape.append(token.value());
+            rendered.append('"').append(token.value().replace("\"", "\"\"")).append('"');
+        default -> rendered.append(token.value());
       }
     }
-    return shape.toString();
+    return rendered.toString();
   }
 }

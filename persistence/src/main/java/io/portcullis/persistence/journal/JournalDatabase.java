@@ -1,0 +1,119 @@
+package io.portcullis.persistence.journal;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+
+/**
+ * The database the journal lives in: PostgreSQL for a cluster, an embedded H2 file for a single
+ * node. Everything Pekko needs follows from its JDBC URL.
+ */
+public record JournalDatabase(String url, String user, String password, boolean createSchema) {
+
+  private enum Kind {
+    POSTGRESQL(
+        "jdbc:postgresql:",
+        "slick.jdbc.PostgresProfile$",
+        "org.postgresql.Driver",
+        "journal-postgres.sql"),
+    H2("jdbc:h2:", "slick.jdbc.H2Profile$", "org.h2.Driver", "journal-h2.sql");
+
+    final String prefix;
+    final String profile;
+    final String driver;
+    final String schema;
+
+    Kind(String prefix, String profile, String driver, String schema) {
+      this.prefix = prefix;
+      this.profile = profile;
+      this.driver = driver;
+      this.schema = schema;
+    }
+  }
+
+  public JournalDatabase {
+    kind(url);
+  }
+
+  /** Reads {@code portcullis.journal}. */
+  public static JournalDatabase from(Config root) {
+    Config journal = root.getConfig("portcullis.journal");
+    try {
+      return new JournalDatabase(
+          journal.getString("url"),
+          journal.getString("user"),
+          journal.getString("password"),
+          journal.getBoolean("create-schema"));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException.BadValue(
+          journal.origin(), "portcullis.journal.url", e.getMessage());
+    }
+  }
+
+  /** {@code config} with the journal plugins pointed at this database. */
+  public Config applyTo(Config config) {
+    Kind kind = kind(url);
+    Config database =
+        ConfigFactory.parseMap(
+            Map.of(
+                "profile", kind.profile,
+                "db.url", url,
+                "db.user", user,
+                "db.password", password,
+                "db.driver", kind.driver));
+    return config.withValue(
+        "pekko-persistence-jdbc.shared-databases.slick",
+        database
+            .withFallback(config.getConfig("pekko-persistence-jdbc.shared-databases.slick"))
+            .root());
+  }
+
+  /** Creates the journal's tables where they do not exist yet. */
+  public void ensureSchema() throws SQLException {
+    if (!createSchema) {
+      return;
+    }
+    String ddl = schemaText(kind(url).schema);
+    try (Connection connection = DriverManager.getConnection(url, user, password);
+        Statement statement = connection.createStatement()) {
+      for (String part : ddl.split(";\\s*\\n")) {
+        String sql =
+            part.lines().filter(line -> !line.startsWith("--")).reduce("", (a, b) -> a + b + "\n");
+        if (!sql.isBlank()) {
+          statement.execute(sql);
+        }
+      }
+    }
+  }
+
+  private static String schemaText(String resource) {
+    try (InputStream in =
+        JournalDatabase.class.getResourceAsStream("/io/portcullis/persistence/" + resource)) {
+      if (in == null) {
+        throw new IllegalStateException("journal schema " + resource + " is missing from the jar");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read journal schema " + resource, e);
+    }
+  }
+
+  private static Kind kind(String url) {
+    for (Kind kind : Kind.values()) {
+      if (url.startsWith(kind.prefix)) {
+        return kind;
+      }
+    }
+    throw new IllegalArgumentException(
+        "the journal must be PostgreSQL (jdbc:postgresql://…) or an embedded H2 file (jdbc:h2:file:…), not "
+            + url.replaceAll("//[^/@]*@", "//…@"));
+  }
+}
