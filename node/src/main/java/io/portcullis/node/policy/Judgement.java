@@ -3,12 +3,23 @@ package io.portcullis.node.policy;
 import io.portcullis.persistence.approval.ApprovalRequest;
 import io.portcullis.protocol.BackendMessage.ErrorResponse;
 import io.portcullis.protocol.FrontendMessage;
+import java.util.Optional;
 
 /** What the policy stage does with one client message. */
 public sealed interface Judgement {
 
-  /** Send it upstream as it is. */
-  record Forward() implements Judgement {}
+  /**
+   * Send it upstream as it is. A Query, or a Bind of a statement whose Parse was allowed, carries
+   * the {@code max-rows} of the rules that allowed it: what it returns is cut at that many rows.
+   */
+  record Forward(Optional<RowLimits.Limit> rowLimit) implements Judgement {
+
+    private static final Forward UNLIMITED = new Forward(Optional.empty());
+
+    public static Forward unlimited() {
+      return UNLIMITED;
+    }
+  }
 
   /**
    * Send {@code replacement} upstream instead: a statement that fails to parse, so that PostgreSQL

@@ -10,6 +10,7 @@ import io.portcullis.policy.identity.Identity;
 import io.portcullis.policy.rules.ApprovalTerms;
 import io.portcullis.policy.rules.Decision;
 import io.portcullis.policy.rules.Policy;
+import io.portcullis.policy.rules.Rule;
 import io.portcullis.policy.rules.StatementContext;
 import io.portcullis.policy.rules.Verdict;
 import io.portcullis.policy.sql.LexedStatement;
@@ -76,6 +77,9 @@ public final class SessionPolicy {
   private final Map<List<String>, Instant> grants = new HashMap<>();
 
   private record Reviewed(String text, int[] parameterTypes, Verdict verdict) {}
+
+  /** Row limits of allowed extended-protocol statements, by name, for the portals bound to them. */
+  private final Map<String, RowLimits.Limit> limited = new HashMap<>();
 
   /**
    * Text that no PostgreSQL accepts, unique to the session, so that the upstream's error for it
@@ -165,6 +169,7 @@ public final class SessionPolicy {
     }
     if (message instanceof Parse parse) {
       reviewed.remove(parse.name());
+      limited.remove(parse.name());
       return judge(message, parse.sql(), analyzer.analyze(parse.sql(), standardConformingStrings));
     }
     if (message instanceof Bind bind && reviewed.containsKey(bind.statement())) {
@@ -176,21 +181,25 @@ public final class SessionPolicy {
               statement.parameterTypes(), bind.parameterFormats(), bind.parameters()),
           statement.verdict());
     }
+    if (message instanceof Bind bind) {
+      return new Judgement.Forward(Optional.ofNullable(limited.get(bind.statement())));
+    }
     if (message instanceof Close close && close.target() == 'S') {
       reviewed.remove(close.name());
-      return new Judgement.Forward();
+      limited.remove(close.name());
+      return Judgement.Forward.unlimited();
     }
     if (message instanceof FunctionCall call) {
       String text = "fast-path call of function " + call.functionOid();
       return judge(message, text, List.of(StatementAnalysis.of(text, StatementKind.FUNCTION_CALL)));
     }
-    return new Judgement.Forward();
+    return Judgement.Forward.unlimited();
   }
 
   private Judgement judge(
       FrontendMessage message, String text, List<StatementAnalysis> statements) {
     if (statements.isEmpty()) {
-      return new Judgement.Forward();
+      return Judgement.Forward.unlimited();
     }
     Policy current = policy.get();
     Instant now = Instant.now();
@@ -215,11 +224,16 @@ public final class SessionPolicy {
       catalogChanging |= statement.kinds().contains(StatementKind.DDL);
     }
     if (verdict.decision() == Decision.ALLOW) {
-      return new Judgement.Forward();
+      Optional<RowLimits.Limit> limit = rowLimit(current, context, resolved);
+      if (message instanceof Parse parse) {
+        limit.ifPresent(rows -> limited.put(parse.name(), rows));
+        return Judgement.Forward.unlimited();
+      }
+      return new Judgement.Forward(limit);
     }
     if (message instanceof Parse parse) {
       reviewed.put(parse.name(), new Reviewed(text, parse.parameterTypes(), verdict));
-      return new Judgement.Forward();
+      return Judgement.Forward.unlimited();
     }
     List<String> arguments =
         message instanceof FunctionCall call
@@ -234,7 +248,7 @@ public final class SessionPolicy {
     ApprovalTerms terms = verdict.approval().orElseThrow();
     Instant grantedUntil = grants.get(verdict.ruleIds());
     if (terms.grant().isPresent() && grantedUntil != null && Instant.now().isBefore(grantedUntil)) {
-      return new Judgement.Forward();
+      return Judgement.Forward.unlimited();
     }
     ApprovalRequest request =
         new ApprovalRequest(
@@ -249,6 +263,33 @@ public final class SessionPolicy {
             verdict.policyVersion(),
             terms);
     return new Judgement.Hold(request, replacementFor(message));
+  }
+
+  /**
+   * The smallest {@code max-rows} of the rules that allow a message's statements, with the rules
+   * that set it. Not the verdict's: that names every allow rule that matched, and carries the limit
+   * of one statement only.
+   */
+  private static Optional<RowLimits.Limit> rowLimit(
+      Policy current, StatementContext context, List<StatementAnalysis> statements) {
+    long rows = Long.MAX_VALUE;
+    List<String> ruleIds = new ArrayList<>();
+    for (StatementAnalysis statement : statements) {
+      for (Rule rule : current.matching(context, statement)) {
+        if (rule.maxRows().isEmpty()) {
+          continue;
+        }
+        long max = rule.maxRows().getAsLong();
+        if (max < rows) {
+          rows = max;
+          ruleIds.clear();
+        }
+        if (max == rows && !ruleIds.contains(rule.id())) {
+          ruleIds.add(rule.id());
+        }
+      }
+    }
+    return ruleIds.isEmpty() ? Optional.empty() : Optional.of(new RowLimits.Limit(rows, ruleIds));
   }
 
   /** An approved grant: the rule's statements run without asking again until {@code until}. */

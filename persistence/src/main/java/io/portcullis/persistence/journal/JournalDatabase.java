@@ -10,6 +10,8 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -17,6 +19,8 @@ import java.util.Map;
  * node. Everything Pekko needs follows from its JDBC URL.
  */
 public record JournalDatabase(String url, String user, String password, boolean createSchema) {
+
+  private static final String SLICK = "pekko-persistence-jdbc.shared-databases.slick";
 
   private enum Kind {
     POSTGRESQL(
@@ -58,22 +62,25 @@ public record JournalDatabase(String url, String user, String password, boolean 
     }
   }
 
-  /** {@code config} with the journal plugins pointed at this database. */
+  /**
+   * {@code config} with the journal, snapshot store and read journal sharing one connection pool to
+   * this database. Set here rather than in {@code reference.conf}, where the plugin's own defaults
+   * could override them depending on the order of jars on the class path.
+   */
   public Config applyTo(Config config) {
     Kind kind = kind(url);
-    Config database =
-        ConfigFactory.parseMap(
-            Map.of(
-                "profile", kind.profile,
-                "db.url", url,
-                "db.user", user,
-                "db.password", password,
-                "db.driver", kind.driver));
-    return config.withValue(
-        "pekko-persistence-jdbc.shared-databases.slick",
-        database
-            .withFallback(config.getConfig("pekko-persistence-jdbc.shared-databases.slick"))
-            .root());
+    Map<String, Object> settings = new LinkedHashMap<>();
+    settings.put("pekko.persistence.journal.plugin", "jdbc-journal");
+    settings.put("pekko.persistence.snapshot-store.plugin", "jdbc-snapshot-store");
+    for (String plugin : List.of("jdbc-journal", "jdbc-snapshot-store", "jdbc-read-journal")) {
+      settings.put(plugin + ".use-shared-db", "slick");
+    }
+    settings.put(SLICK + ".profile", kind.profile);
+    settings.put(SLICK + ".db.url", url);
+    settings.put(SLICK + ".db.user", user);
+    settings.put(SLICK + ".db.password", password);
+    settings.put(SLICK + ".db.driver", kind.driver);
+    return ConfigFactory.parseMap(settings).withFallback(config);
   }
 
   /** Creates the journal's tables where they do not exist yet. */
