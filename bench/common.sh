@@ -24,8 +24,13 @@ wait_port() {
 }
 
 # start_gateway NAME PORT: runs the gateway with $work/NAME.conf, logging to $work/NAME.log, and
-# waits for its client port.
+# waits for its client port. Each gateway gets its own journal and a free admin port, so that
+# several run side by side.
 start_gateway() {
+  cat >> "$work/$1.conf" <<CONF
+portcullis.journal.url = "jdbc:h2:file:$work/$1-journal"
+portcullis.admin.port = 0
+CONF
   # shellcheck disable=SC2086
   java ${PORTCULLIS_JAVA_OPTS:--Xmx1g} -jar "$jar" run --config "$work/$1.conf" >"$work/$1.log" 2>&1 &
   pids+=($!)

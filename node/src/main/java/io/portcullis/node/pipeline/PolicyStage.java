@@ -1,6 +1,7 @@
 package io.portcullis.node.pipeline;
 
 import io.portcullis.node.policy.Judgement;
+import io.portcullis.node.policy.RowLimits;
 import io.portcullis.node.policy.SessionPolicy;
 import io.portcullis.persistence.approval.Approval;
 import io.portcullis.persistence.approval.ApprovalId;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.BidiShape;
@@ -34,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * fails it in exactly the way it fails any statement (transaction aborted, extended batch skipped
  * to Sync, no named statement created), and the error coming back for it is replaced by the
  * policy's error. Both directions pass through this one stage so that it can match those errors to
- * the refusals in order, follow the settings the upstream reports, and tell the client that a
- * statement is held for approval.
+ * the refusals in order, follow the settings the upstream reports, tell the client that a
+ * statement is held for approval, and cut results at the {@code max-rows} of the rules that allowed
+ * them ({@link RowLimits}).
  *
  * <p>A held statement stops the client direction (the session's later messages wait behind it, as
  * they would behind a long-running statement) while the approval entity decides; results of earlier
@@ -88,6 +91,7 @@ public final class PolicyStage
     return new GraphStageLogic(shape) {
       private final Deque<Refusal> refusals = new ArrayDeque<>();
       private final Deque<BackendMessage> toClient = new ArrayDeque<>();
+      private final RowLimits rowLimits = new RowLimits();
       private long syncPointsSent;
       private long readyReceived;
       private boolean responsesFinished;
@@ -119,7 +123,7 @@ public final class PolicyStage
                   heldAnnounced = false;
                   await(policy.approvals().submit(hold.request()));
                 } else {
-                  send(message);
+                  send(message, ((Judgement.Forward) judgement).rowLimit());
                 }
               }
 
@@ -152,7 +156,20 @@ public final class PolicyStage
             new AbstractInHandler() {
               @Override
               public void onPush() {
-                toClient(response(grab(responsesIn)));
+                BackendMessage message = grab(responsesIn);
+                RowLimits.Decision decision = rowLimits.response(message);
+                if (decision instanceof RowLimits.Replace replace) {
+                  for (BackendMessage instead : replace.messages()) {
+                    toClient(instead);
+                  }
+                } else if (decision == RowLimits.Drop.INSTANCE) {
+                  // Nothing goes to the client for a dropped row, so its demand is still open.
+                  if (isAvailable(responsesOut)) {
+                    pull(responsesIn);
+                  }
+                } else {
+                  toClient(response(message));
+                }
               }
 
               @Override
@@ -190,7 +207,8 @@ public final class PolicyStage
             });
       }
 
-      private void send(FrontendMessage message) {
+      private void send(FrontendMessage message, Optional<RowLimits.Limit> rowLimit) {
+        rowLimits.sent(message, rowLimit, syncPointsSent);
         if (endsBatch(message)) {
           syncPointsSent++;
         }
@@ -199,7 +217,7 @@ public final class PolicyStage
 
       private void refuse(FrontendMessage replacement, ErrorResponse error) {
         refusals.add(new Refusal(syncPointsSent, error));
-        send(replacement);
+        send(replacement, Optional.empty());
       }
 
       private void toClient(BackendMessage message) {
@@ -274,7 +292,7 @@ public final class PolicyStage
 
       private void release(FrontendMessage message) {
         held = null;
-        send(message);
+        send(message, Optional.empty());
       }
 
       private void release(FrontendMessage replacement, ErrorResponse error) {

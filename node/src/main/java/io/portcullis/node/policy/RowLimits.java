@@ -219,7 +219,12 @@ public final class RowLimits {
     rows.told = true;
     return new Replace(
         List.of(
-            truncated(rows.limit, "; " + rows.dropped + " more rows were not sent"), corrected));
+            truncated(
+                rows.limit,
+                "; "
+                    + plural(rows.dropped, "more row was", "more rows were")
+                    + " not sent"),
+            corrected));
   }
 
   /**
@@ -242,7 +247,16 @@ public final class RowLimits {
     return NoticeResponse.of(
         "WARNING",
         "01000",
-        "result truncated to " + limit.rows() + " rows by policy " + rules + " (max-rows)" + rest);
+        "result truncated to "
+            + plural(limit.rows(), "row", "rows")
+            + " by policy "
+            + rules
+            + " (max-rows)"
+            + rest);
+  }
+
+  private static String plural(long n, String one, String many) {
+    return n + " " + (n == 1 ? one : many);
   }
 
   /** {@code SELECT 5000} with 4000 rows dropped becomes {@code SELECT 1000}. */
