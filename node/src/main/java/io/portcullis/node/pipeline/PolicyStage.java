@@ -36,9 +36,9 @@ import org.slf4j.LoggerFactory;
  * fails it in exactly the way it fails any statement (transaction aborted, extended batch skipped
  * to Sync, no named statement created), and the error coming back for it is replaced by the
  * policy's error. Both directions pass through this one stage so that it can match those errors to
- * the refusals in order, follow the settings the upstream reports, tell the client that a
- * statement is held for approval, and cut results at the {@code max-rows} of the rules that allowed
- * them ({@link RowLimits}).
+ * the refusals in order, follow the settings the upstream reports, tell the client that a statement
+ * is held for approval, and cut results at the {@code max-rows} of the rules that allowed them
+ * ({@link RowLimits}).
  *
  * <p>A held statement stops the client direction (the session's later messages wait behind it, as
  * they would behind a long-running statement) while the approval entity decides; results of earlier

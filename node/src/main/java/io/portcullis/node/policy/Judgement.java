@@ -9,8 +9,8 @@ import java.util.Optional;
 public sealed interface Judgement {
 
   /**
-   * Send it upstream as it is. A Query, or a Bind of a statement whose Parse was allowed, carries
-   * the {@code max-rows} of the rules that allowed it: what it returns is cut at that many rows.
+   * Send it upstream as it is. A Query, or a Bind of an allowed prepared statement, carries the
+   * {@code max-rows} of the rules that allowed it: each result is cut at that many rows.
    */
   record Forward(Optional<RowLimits.Limit> rowLimit) implements Judgement {
 

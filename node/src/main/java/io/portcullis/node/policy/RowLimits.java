@@ -30,10 +30,10 @@ import java.util.Set;
  * counted, never kept.
  *
  * <p>A Query's limit applies to each of its result sets. A Bind's applies to the portal, counted
- * across the Executes that fetch it in pieces, until the portal is bound again, closed, or ends with
- * its transaction. Results come back in the order of the Queries and Executes sent; after an error
- * PostgreSQL skips the rest of an extended batch, so at each ReadyForQuery whatever was sent before
- * its sync point is forgotten.
+ * across the Executes that fetch it in pieces, until the portal is bound again, closed, or ends
+ * with its transaction. Results come back in the order of the Queries and Executes sent; after an
+ * error PostgreSQL skips the rest of an extended batch, so at each ReadyForQuery whatever was sent
+ * before its sync point is forgotten.
  *
  * <p>Plain Java, called by {@code PolicyStage} on the session's event loop for every message sent
  * upstream and every message coming back.
@@ -98,9 +98,9 @@ public final class RowLimits {
   private record Portal(Counted rows, long syncPoint) {}
 
   /**
-   * A Query or Execute whose results are still to come; {@code rows} is null when unlimited.
-   * {@code droppedHere} counts this Execute's or this result set's dropped rows only, which is what
-   * its command tag counts.
+   * A Query or Execute whose results are still to come, and the count of their rows (null when
+   * unlimited). Its command tag counts the rows of this Execute or result set only, so the rows it
+   * dropped are counted apart.
    */
   private static final class Pending {
     private final long syncPoint;
@@ -221,9 +221,7 @@ public final class RowLimits {
         List.of(
             truncated(
                 rows.limit,
-                "; "
-                    + plural(rows.dropped, "more row was", "more rows were")
-                    + " not sent"),
+                "; " + plural(rows.dropped, "more row was", "more rows were") + " not sent"),
             corrected));
   }
 
@@ -243,7 +241,8 @@ public final class RowLimits {
   }
 
   private static NoticeResponse truncated(Limit limit, String rest) {
-    String rules = (limit.ruleIds().size() == 1 ? "rule " : "rules ") + String.join(", ", limit.ruleIds());
+    String rules =
+        (limit.ruleIds().size() == 1 ? "rule " : "rules ") + String.join(", ", limit.ruleIds());
     return NoticeResponse.of(
         "WARNING",
         "01000",
@@ -265,10 +264,6 @@ public final class RowLimits {
     if (space < 0 || !COUNTS_ROWS_RETURNED.contains(tag.substring(0, space))) {
       return tag;
     }
-    try {
-      return tag.substring(0, space + 1) + (Long.parseLong(tag.substring(space + 1)) - dropped);
-    } catch (NumberFormatException e) {
-      return tag;
-    }
+    return tag.substring(0, space + 1) + (Long.parseLong(tag.substring(space + 1)) - dropped);
   }
 }

@@ -225,8 +225,12 @@ public final class SessionPolicy {
     }
     if (verdict.decision() == Decision.ALLOW) {
       Optional<RowLimits.Limit> limit = rowLimit(current, context, resolved);
+      // A statement made by SQL PREPARE can be bound over the extended protocol as well.
+      for (StatementAnalysis statement : resolved) {
+        statement.prepared().ifPresent(name -> limitStatement(name, limit));
+      }
       if (message instanceof Parse parse) {
-        limit.ifPresent(rows -> limited.put(parse.name(), rows));
+        limitStatement(parse.name(), limit);
         return Judgement.Forward.unlimited();
       }
       return new Judgement.Forward(limit);
@@ -290,6 +294,14 @@ public final class SessionPolicy {
       }
     }
     return ruleIds.isEmpty() ? Optional.empty() : Optional.of(new RowLimits.Limit(rows, ruleIds));
+  }
+
+  private void limitStatement(String name, Optional<RowLimits.Limit> limit) {
+    if (limit.isPresent()) {
+      limited.put(name, limit.get());
+    } else {
+      limited.remove(name);
+    }
   }
 
   /** An approved grant: the rule's statements run without asking again until {@code until}. */

@@ -61,6 +61,9 @@ class RowLimitTest {
           when: { agent: true, kinds: [select, copy-out], tables: [rowlimit_big] }
           decision: allow
           max-rows: 25
+        - id: people-settings
+          when: { agent: false, kinds: [set] }
+          decision: allow
         - id: people-capped
           when: { agent: false, kinds: [select], tables: [rowlimit_open] }
           decision: allow
@@ -167,7 +170,7 @@ class RowLimitTest {
         ResultSet rs = s.executeQuery("SELECT id FROM rowlimit_big ORDER BY id")) {
       assertThat(ids(rs)).hasSize(25).startsWith(1).endsWith(25);
       assertThat(messages(s.getWarnings()))
-          .containsExactly("WARNING: " + TRUNCATED + "; 75 more rows were not sent");
+          .containsExactly(TRUNCATED + "; 75 more rows were not sent");
     }
   }
 
@@ -211,8 +214,8 @@ class RowLimitTest {
       assertThat(ids(s.getResultSet())).hasSize(25).startsWith(51).endsWith(75);
       assertThat(messages(s.getWarnings()))
           .containsExactly(
-              "WARNING: " + TRUNCATED + "; 75 more rows were not sent",
-              "WARNING: " + TRUNCATED + "; 25 more rows were not sent");
+              TRUNCATED + "; 75 more rows were not sent",
+              TRUNCATED + "; 25 more rows were not sent");
     }
   }
 
@@ -227,8 +230,7 @@ class RowLimitTest {
           List<String> warnings = messages(rs.getWarnings());
           warnings.addAll(messages(ps.getWarnings()));
           assertThat(warnings)
-              .containsExactly(
-                  "WARNING: " + TRUNCATED + "; the portal's further rows are not sent");
+              .containsExactly(TRUNCATED + "; the portal's further rows are not sent");
         }
       }
       c.commit();
@@ -258,6 +260,27 @@ class RowLimitTest {
   }
 
   @Test
+  void aStatementPreparedInSqlIsLimitedWhetherRunByExecuteOrByBind() throws Exception {
+    try (RawClient client = rawAgent()) {
+      client
+          .send(new Query("PREPARE rowlimit_all AS SELECT id FROM rowlimit_big"))
+          .readUntil(ReadyForQuery.class::isInstance);
+      List<BackendMessage> executed =
+          client.send(new Query("EXECUTE rowlimit_all")).readUntil(ReadyForQuery.class::isInstance);
+      assertThat(rows(executed)).isEqualTo(25);
+      List<BackendMessage> bound =
+          client
+              .send(
+                  new Bind("", "rowlimit_all", new short[0], new byte[0][], new short[0]),
+                  new Execute("", 0),
+                  FrontendMessage.Sync.INSTANCE)
+              .readUntil(ReadyForQuery.class::isInstance);
+      assertThat(rows(bound)).isEqualTo(25);
+      assertThat(bound).contains(new CommandComplete("SELECT 25"));
+    }
+  }
+
+  @Test
   void aLimitOnARuleThatDoesNotMatchCutsNothing() throws Exception {
     try (Connection c = agent("");
         Statement s = c.createStatement();
@@ -271,7 +294,7 @@ class RowLimitTest {
       assertThat(ids(rs)).hasSize(1);
       assertThat(messages(s.getWarnings()))
           .containsExactly(
-              "WARNING: result truncated to 1 row by policy rule people-capped (max-rows);"
+              "result truncated to 1 row by policy rule people-capped (max-rows);"
                   + " 49 more rows were not sent");
     }
   }
@@ -296,8 +319,7 @@ class RowLimitTest {
 
       ByteArrayOutputStream binary = new ByteArrayOutputStream();
       assertThat(
-              copy.copyOut(
-                  "COPY (SELECT id FROM rowlimit_big) TO STDOUT (FORMAT binary)", binary))
+              copy.copyOut("COPY (SELECT id FROM rowlimit_big) TO STDOUT (FORMAT binary)", binary))
           .isEqualTo(25);
       byte[] bytes = binary.toByteArray();
       // 19 bytes of header, 25 rows of one int4 field (2 + 4 + 4 bytes), the trailer's -1.
@@ -314,8 +336,7 @@ class RowLimitTest {
     String open = "SELECT id FROM rowlimit_open";
     FrontendMessage sync = FrontendMessage.Sync.INSTANCE;
     try (RawClient client = rawAgent()) {
-      // Sent at once, before any answer: limited, failing, limited (skipped); then the next
-      // batches.
+      // All sent before any answer. First batch: limited, failing, limited (skipped).
       client.send(
           parse(big),
           bind(),
