@@ -98,17 +98,7 @@ class ApprovalFlowTest {
     Path policy = dir.resolve("policy.yaml");
     Files.writeString(policy, POLICY);
     Path key = dir.resolve("dev.jwk");
-    gateway =
-        TestGateway.start(
-            """
-            portcullis.policy.file = "%s"
-            portcullis.client-authentication {
-              mode = oidc
-              insecure-loopback = true
-              oidc.dev-issuer { enabled = true, key-file = "%s" }
-            }
-            """
-                .formatted(policy, key));
+    gateway = TestGateway.start(TestGateway.policyWithDevTokens(policy, key));
     issuer = DevIssuer.load(key);
     admin = new AdminClient(gateway);
     carol = token("carol", Set.of("security-analysts"), false);

@@ -55,16 +55,10 @@ class ApprovalRestartTest {
         """);
     Path key = dir.resolve("dev.jwk");
     String config =
-        """
-        portcullis.policy.file = "%s"
-        portcullis.journal.url = "jdbc:h2:file:%s"
-        portcullis.client-authentication {
-          mode = oidc
-          insecure-loopback = true
-          oidc.dev-issuer { enabled = true, key-file = "%s" }
-        }
-        """
-            .formatted(policy, dir.resolve("journal"), key);
+        TestGateway.policyWithDevTokens(policy, key)
+            + "portcullis.journal.url = \"jdbc:h2:file:"
+            + dir.resolve("journal")
+            + "\"\n";
 
     String id;
     try (GatewayNode first = TestGateway.start(config)) {

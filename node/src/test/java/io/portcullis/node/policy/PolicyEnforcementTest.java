@@ -80,15 +80,8 @@ class PolicyEnforcementTest {
     Path key = dir.resolve("dev.jwk");
     gateway =
         TestGateway.start(
-            """
-            portcullis.policy { file = "%s", reload-interval = 200ms, catalog-refresh-interval = 1s }
-            portcullis.client-authentication {
-              mode = oidc
-              insecure-loopback = true
-              oidc.dev-issuer { enabled = true, key-file = "%s" }
-            }
-            """
-                .formatted(policyFile, key));
+            TestGateway.policyWithDevTokens(policyFile, key)
+                + "portcullis.policy { reload-interval = 200ms, catalog-refresh-interval = 1s }");
     issuer = DevIssuer.load(key);
   }
 

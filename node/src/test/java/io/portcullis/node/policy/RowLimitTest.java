@@ -88,17 +88,7 @@ class RowLimitTest {
     Path policyFile = dir.resolve("policy.yaml");
     Files.writeString(policyFile, POLICY);
     Path key = dir.resolve("dev.jwk");
-    gateway =
-        TestGateway.start(
-            """
-            portcullis.policy.file = "%s"
-            portcullis.client-authentication {
-              mode = oidc
-              insecure-loopback = true
-              oidc.dev-issuer { enabled = true, key-file = "%s" }
-            }
-            """
-                .formatted(policyFile, key));
+    gateway = TestGateway.start(TestGateway.policyWithDevTokens(policyFile, key));
     issuer = DevIssuer.load(key);
   }
 

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.portcullis.node.GatewayNode;
 import io.portcullis.node.config.ConfigLoader;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -52,6 +53,22 @@ public final class TestGateway {
     return ConfigLoader.load(
         Optional.empty(),
         ConfigFactory.parseString(extraConfig).withFallback(ConfigFactory.parseString(base)));
+  }
+
+  /**
+   * HOCON for a gateway that enforces {@code policyFile} and accepts OIDC tokens of the dev issuer
+   * whose key is {@code keyFile} (mint them with {@code DevIssuer.load(keyFile)}) from loopback.
+   */
+  public static String policyWithDevTokens(Path policyFile, Path keyFile) {
+    return """
+        portcullis.policy.file = "%s"
+        portcullis.client-authentication {
+          mode = oidc
+          insecure-loopback = true
+          oidc.dev-issuer { enabled = true, key-file = "%s" }
+        }
+        """
+        .formatted(policyFile, keyFile);
   }
 
   public static String jdbcUrl(GatewayNode node, String params) {
