@@ -3,8 +3,10 @@ package io.portcullis.node.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import io.portcullis.persistence.journal.JournalDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -82,6 +84,34 @@ class GatewaySettingsTest {
     assertThatThrownBy(() -> load("portcullis.policy.reload-interval = 0s"))
         .hasMessageContaining("portcullis.policy.reload-interval")
         .hasMessageContaining("must be positive");
+  }
+
+  @Test
+  void aCatalogRefreshIntervalMustBePositive() {
+    assertThatThrownBy(() -> load("portcullis.policy.catalog-refresh-interval = 0s"))
+        .hasMessageContaining("portcullis.policy.catalog-refresh-interval")
+        .hasMessageContaining("must be positive");
+  }
+
+  @Test
+  void adminTlsNeedsCertificateAndKeyTogether() {
+    assertThatThrownBy(() -> load("portcullis.admin.tls.certificate-file = /etc/admin.crt"))
+        .hasMessageContaining("portcullis.admin.tls")
+        .hasMessageContaining("set together");
+  }
+
+  @Test
+  void aJournalThatIsNeitherPostgresqlNorH2IsRefusedWithoutItsPassword() {
+    Config config =
+        ConfigLoader.load(
+            Optional.empty(),
+            ConfigFactory.parseString(
+                "portcullis.journal.url = \"jdbc:mysql://auditor:s3cret@db/journal\""));
+    assertThatThrownBy(() -> JournalDatabase.from(config))
+        .isInstanceOf(ConfigException.BadValue.class)
+        .hasMessageContaining("PostgreSQL")
+        .hasMessageContaining("H2")
+        .hasMessageNotContaining("s3cret");
   }
 
   @Test
