@@ -1,5 +1,6 @@
 package io.portcullis.policy.rules;
 
+import io.portcullis.policy.masking.MaskingPolicy;
 import io.portcullis.policy.sql.StatementAnalysis;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,8 +14,14 @@ import java.util.OptionalLong;
  * @param source the file's text, kept so that any recorded decision can be re-checked
  * @param defaultDecision what applies when no rule matches (unparsed statements are denied then,
  *     whatever the default)
+ * @param masking which values in results are masked
  */
-public record Policy(String version, String source, Decision defaultDecision, List<Rule> rules) {
+public record Policy(
+    String version,
+    String source,
+    Decision defaultDecision,
+    List<Rule> rules,
+    MaskingPolicy masking) {
 
   public Policy {
     rules = List.copyOf(rules);

@@ -1,5 +1,11 @@
 package io.portcullis.policy.rules;
 
+import io.portcullis.policy.masking.ColumnRef;
+import io.portcullis.policy.masking.ColumnRule;
+import io.portcullis.policy.masking.DetectorKind;
+import io.portcullis.policy.masking.DetectorRule;
+import io.portcullis.policy.masking.MaskStrategy;
+import io.portcullis.policy.masking.MaskingPolicy;
 import io.portcullis.policy.sql.RiskSignal;
 import io.portcullis.policy.sql.SqlLexer;
 import io.portcullis.policy.sql.StatementKind;
@@ -16,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -26,6 +33,8 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import java.util.stream.Collectors;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -43,7 +52,7 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  */
 public final class PolicyParser {
 
-  private static final Set<String> TOP_KEYS = Set.of("default", "rules");
+  private static final Set<String> TOP_KEYS = Set.of("default", "rules", "masking");
   private static final Set<String> RULE_KEYS =
       Set.of("id", "description", "when", "decision", "reason", "max-rows", "approval");
   private static final Set<String> WHEN_KEYS =
@@ -65,6 +74,15 @@ public final class PolicyParser {
           "signals",
           "longer-than");
   private static final Set<String> TIME_KEYS = Set.of("days", "from", "to", "zone");
+  private static final Set<String> MASKING_KEYS = Set.of("columns", "detectors");
+  private static final Set<String> STRATEGY_KEYS = Set.of("strategy", "keep", "text");
+  private static final Set<String> COLUMN_RULE_KEYS =
+      union(
+          STRATEGY_KEYS,
+          Set.of("id", "columns", "exempt-groups", "unknown-lineage", "deny-predicates-for"));
+  private static final Set<String> DETECTOR_KEYS =
+      union(STRATEGY_KEYS, Set.of("id", "kind", "pattern", "exempt-groups"));
+  private static final int DEFAULT_PARTIAL_KEEP = 4;
   private static final Set<String> APPROVAL_KEYS =
       Set.of("mode", "timeout", "approvers", "required", "grant");
 
@@ -151,10 +169,12 @@ public final class PolicyParser {
         rules.add(r);
       }
     }
+    MaskingPolicy masking =
+        top.containsKey("masking") ? masking(top.get("masking")) : MaskingPolicy.NONE;
     if (!problems.isEmpty()) {
       throw new PolicyException(problems);
     }
-    return new Policy(version(text), text, defaultDecision, rules);
+    return new Policy(version(text), text, defaultDecision, rules, masking);
   }
 
   private Optional<Rule> rule(Node node) {
@@ -243,6 +263,172 @@ public final class PolicyParser {
         when.containsKey("longer-than")
             ? positiveInt(when.get("longer-than"), "longer-than")
             : OptionalInt.empty());
+  }
+
+  private MaskingPolicy masking(Node node) {
+    Map<String, Node> masking = mapping(node, "masking", MASKING_KEYS);
+    Set<String> ids = new HashSet<>();
+    List<ColumnRule> columns = new ArrayList<>();
+    if (masking.containsKey("columns")) {
+      for (Node ruleNode : sequence(masking.get("columns"), "masking.columns")) {
+        columnRule(ruleNode, ids).ifPresent(columns::add);
+      }
+    }
+    List<DetectorRule> detectors = new ArrayList<>();
+    if (masking.containsKey("detectors")) {
+      for (Node ruleNode : sequence(masking.get("detectors"), "masking.detectors")) {
+        detector(ruleNode, ids).ifPresent(detectors::add);
+      }
+    }
+    return new MaskingPolicy(columns, detectors);
+  }
+
+  private Optional<ColumnRule> columnRule(Node node, Set<String> ids) {
+    int before = problems.size();
+    Map<String, Node> rule = mapping(node, "a masking column rule", COLUMN_RULE_KEYS);
+    String id = maskingId(node, rule, ids);
+    Set<ColumnRef> columns = strings(rule.get("columns"), "columns", PolicyParser::columnRef);
+    if (columns.isEmpty()) {
+      problem(node, "masking rule '" + id + "' needs columns: schema.table.column or table.column");
+    }
+    Optional<MaskStrategy> strategy = strategy(node, rule);
+    boolean maskUnknown =
+        !rule.containsKey("unknown-lineage")
+            || oneOf(
+                    rule.get("unknown-lineage"),
+                    "unknown-lineage",
+                    Map.of("mask", true, "clear", false))
+                .orElse(true);
+    if (problems.size() > before || strategy.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new ColumnRule(
+            id,
+            new ArrayList<>(columns),
+            strategy.get(),
+            strings(rule.get("exempt-groups"), "exempt-groups", Function.identity()),
+            maskUnknown,
+            strings(rule.get("deny-predicates-for"), "deny-predicates-for", Function.identity())));
+  }
+
+  private Optional<DetectorRule> detector(Node node, Set<String> ids) {
+    int before = problems.size();
+    Map<String, Node> rule = mapping(node, "a masking detector", DETECTOR_KEYS);
+    String id = maskingId(node, rule, ids);
+    Optional<DetectorKind> kind = Optional.empty();
+    if (rule.containsKey("kind")) {
+      Map<String, DetectorKind> kinds = new HashMap<>();
+      for (DetectorKind k : DetectorKind.values()) {
+        kinds.put(k.policyName(), k);
+      }
+      kind = oneOf(rule.get("kind"), "kind", kinds);
+    } else {
+      problem(node, "detector '" + id + "' needs a kind: card, ssn, iban, email, phone or pattern");
+    }
+    Optional<Pattern> pattern = Optional.empty();
+    if (rule.containsKey("pattern")) {
+      Optional<String> text = scalar(rule.get("pattern"), "pattern");
+      try {
+        pattern = text.map(Pattern::compile);
+      } catch (PatternSyntaxException e) {
+        problem(
+            rule.get("pattern"),
+            "pattern is not a valid regular expression: " + e.getDescription());
+      }
+    }
+    if (kind.isPresent() && (kind.get() == DetectorKind.PATTERN) != rule.containsKey("pattern")) {
+      problem(node, "detector '" + id + "': a pattern is needed by, and only by, kind: pattern");
+    }
+    Optional<MaskStrategy> strategy = strategy(node, rule);
+    if (problems.size() > before || kind.isEmpty() || strategy.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new DetectorRule(
+            id,
+            kind.get(),
+            pattern,
+            strategy.get(),
+            strings(rule.get("exempt-groups"), "exempt-groups", Function.identity())));
+  }
+
+  private String maskingId(Node node, Map<String, Node> rule, Set<String> ids) {
+    String id = rule.containsKey("id") ? scalar(rule.get("id"), "id").orElse("") : "";
+    if (!rule.containsKey("id")) {
+      problem(node, "a masking rule needs an id");
+    } else if (!id.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,99}")) {
+      problem(
+          rule.get("id"), "a masking rule id is letters, digits, '.', '_' and '-', at most 100");
+    } else if (!ids.add(id)) {
+      problem(rule.get("id"), "masking rule id '" + id + "' is used twice");
+    }
+    return id;
+  }
+
+  private Optional<MaskStrategy> strategy(Node node, Map<String, Node> rule) {
+    if (!rule.containsKey("strategy")) {
+      problem(node, "a masking rule needs a strategy: redact, partial, hash or null");
+      return Optional.empty();
+    }
+    Optional<String> name =
+        oneOf(
+            rule.get("strategy"),
+            "strategy",
+            Map.of("redact", "redact", "partial", "partial", "hash", "hash", "null", "null"));
+    if (name.isEmpty()) {
+      return Optional.empty();
+    }
+    if (rule.containsKey("keep") && !name.get().equals("partial")) {
+      problem(rule.get("keep"), "keep applies only to strategy: partial");
+    }
+    if (rule.containsKey("text") && !name.get().equals("redact")) {
+      problem(rule.get("text"), "text applies only to strategy: redact");
+    }
+    switch (name.get()) {
+      case "redact":
+        String text =
+            rule.containsKey("text")
+                ? scalar(rule.get("text"), "text").orElse(MaskStrategy.Redact.DEFAULT_TEXT)
+                : MaskStrategy.Redact.DEFAULT_TEXT;
+        if (!text.matches(MaskStrategy.Redact.ALLOWED_TEXT)) {
+          problem(
+              rule.get("text"),
+              "text is 1 to 64 letters, digits and * # _ . : - (so it stays valid inside JSON,"
+                  + " arrays and COPY rows)");
+          return Optional.empty();
+        }
+        return Optional.of(new MaskStrategy.Redact(text));
+      case "partial":
+        OptionalInt keep =
+            rule.containsKey("keep")
+                ? positiveInt(rule.get("keep"), "keep")
+                : OptionalInt.of(DEFAULT_PARTIAL_KEEP);
+        return keep.isPresent()
+            ? Optional.of(new MaskStrategy.Partial(keep.getAsInt()))
+            : Optional.empty();
+      case "hash":
+        return Optional.of(new MaskStrategy.Hash());
+      default:
+        return Optional.of(new MaskStrategy.Nullify());
+    }
+  }
+
+  private static ColumnRef columnRef(String text) {
+    List<String> parts = nameParts(text);
+    if (parts.size() < 2) {
+      throw new IllegalArgumentException(
+          "'" + text + "' must name a column as schema.table.column or table.column");
+    }
+    return parts.size() == 3
+        ? new ColumnRef(Optional.of(parts.get(0)), parts.get(1), parts.get(2))
+        : new ColumnRef(Optional.empty(), parts.get(0), parts.get(1));
+  }
+
+  private static <T> Set<T> union(Set<T> a, Set<T> b) {
+    Set<T> all = new HashSet<>(a);
+    all.addAll(b);
+    return Set.copyOf(all);
   }
 
   private Optional<TimeWindow> time(Node node) {

@@ -275,7 +275,7 @@ class PolicyParserTest {
                 rule: []
                 """))
         .containsExactly(
-            "policy.yaml:2:1: unknown key 'rule' in the policy; expected one of: default, rules");
+            "policy.yaml:2:1: unknown key 'rule' in the policy; expected one of: default, masking, rules");
   }
 
   @Test
