@@ -11,6 +11,7 @@ import io.portcullis.node.approval.WebhookNotifier;
 import io.portcullis.node.audit.AuditLog;
 import io.portcullis.node.config.GatewaySettings;
 import io.portcullis.node.control.SessionControl;
+import io.portcullis.node.masking.Lineages;
 import io.portcullis.node.pipeline.EventLoopDispatchers;
 import io.portcullis.node.pipeline.SessionStages;
 import io.portcullis.node.policy.CatalogReader;
@@ -24,8 +25,13 @@ import io.portcullis.node.session.SessionServices;
 import io.portcullis.node.session.StartupNegotiation;
 import io.portcullis.node.upstream.UpstreamConnector;
 import io.portcullis.persistence.journal.JournalDatabase;
+import io.portcullis.policy.masking.ValueMasker;
 import io.portcullis.policy.sql.SqlAnalyzer;
 import io.portcullis.protocol.FrontendMessage.CancelRequest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -141,6 +147,12 @@ public final class GatewayNode implements AutoCloseable {
               catalogReader);
       catalogs.start(CATALOG_FIRST_READ);
       system.getWhenTerminated().thenRun(catalogReader::shutdownNow);
+      Lineages lineages =
+          new Lineages(
+              settings.targets(),
+              catalogs,
+              system.dispatchers().lookup(DispatcherSelector.blocking()));
+      system.getWhenTerminated().thenRun(lineages::close);
       NettyTransport transport = NettyTransport.best();
       EventLoopGroup acceptors = new MultiThreadIoEventLoopGroup(1, transport.ioHandlerFactory());
       EventLoopGroup workers =
@@ -155,6 +167,8 @@ public final class GatewayNode implements AutoCloseable {
               new SqlAnalyzer(),
               approvals,
               catalogs,
+              lineages,
+              maskingKey(settings.policy().maskingKeyFile()),
               stages,
               EventLoopDispatchers.register(system, workers),
               settings.sessionLifetime(),
@@ -173,6 +187,27 @@ public final class GatewayNode implements AutoCloseable {
       system.terminate();
       throw e;
     }
+  }
+
+  private static ValueMasker maskingKey(Optional<Path> file) throws IOException {
+    if (file.isPresent()) {
+      byte[] key = Files.readAllBytes(file.get());
+      if (key.length < 32) {
+        throw new IllegalStateException(
+            "the masking key file "
+                + file.get()
+                + " holds "
+                + key.length
+                + " bytes; it needs at least 32 random bytes (openssl rand -out masking.key 32)");
+      }
+      return new ValueMasker(key);
+    }
+    log.info(
+        "no portcullis.policy.masking-key-file: values masked with strategy hash are stable only"
+            + " until this node restarts, and differ between nodes");
+    byte[] key = new byte[32];
+    new SecureRandom().nextBytes(key);
+    return new ValueMasker(key);
   }
 
   private static void joinCluster(ActorSystem<Void> system) throws InterruptedException {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.portcullis.node.masking.ExemptionEvent;
 import io.portcullis.node.policy.DecisionEvent;
 import io.portcullis.persistence.approval.ApprovalView;
 import io.portcullis.policy.identity.LoginEvent;
@@ -17,14 +18,16 @@ import org.slf4j.LoggerFactory;
  * Writes audit events as one JSON line each, until the audit journal stores them: login attempts on
  * {@code io.portcullis.audit.login} (never a password or token, only their fingerprint), and policy
  * decisions on {@code io.portcullis.audit.decision} (refusals at INFO, allowed statements at
- * DEBUG), and new approval requests on {@code io.portcullis.audit.approval}. Approval decisions are
- * the approval entities' own journal.
+ * DEBUG), new approval requests on {@code io.portcullis.audit.approval}, and sessions that see
+ * protected values in clear on {@code io.portcullis.audit.masking}. Approval decisions are the
+ * approval entities' own journal.
  */
 public final class AuditLog {
 
   private static final Logger logins = LoggerFactory.getLogger("io.portcullis.audit.login");
   private static final Logger decisions = LoggerFactory.getLogger("io.portcullis.audit.decision");
   private static final Logger approvals = LoggerFactory.getLogger("io.portcullis.audit.approval");
+  private static final Logger masking = LoggerFactory.getLogger("io.portcullis.audit.masking");
   private static final ObjectMapper json =
       JsonMapper.builder()
           .addModule(new Jdk8Module())
@@ -50,6 +53,10 @@ public final class AuditLog {
 
   public static void approvalRequested(ApprovalView approval) {
     write(approvals, true, approval);
+  }
+
+  public static void maskingExemption(ExemptionEvent event) {
+    write(masking, true, event);
   }
 
   private static void write(Logger log, boolean info, Object event) {

@@ -45,11 +45,14 @@ public record GatewaySettings(
    * @param file the policy file; empty means every statement is allowed
    * @param reloadInterval how often the file is checked for changes
    * @param catalogRefreshInterval how often each target's views and functions are read again
+   * @param maskingKeyFile the secret of the masking strategy {@code hash}; without it a random key
+   *     is made at start
    */
   public record PolicySettings(
       Optional<Path> file,
       java.time.Duration reloadInterval,
-      java.time.Duration catalogRefreshInterval) {}
+      java.time.Duration catalogRefreshInterval,
+      Optional<Path> maskingKeyFile) {}
 
   /**
    * Where clients connect; TLS is on when a certificate and key are given, and clients may then
@@ -126,7 +129,11 @@ public record GatewaySettings(
       throw new ConfigException.BadValue(
           "portcullis.policy.catalog-refresh-interval", "must be positive");
     }
-    return new PolicySettings(optionalPath(config, "policy.file"), interval, catalog);
+    return new PolicySettings(
+        optionalPath(config, "policy.file"),
+        interval,
+        catalog,
+        optionalPath(config, "policy.masking-key-file"));
   }
 
   private static SessionLifetime sessionLifetime(Config config) {

@@ -1,6 +1,7 @@
 package io.portcullis.node.pipeline;
 
 import io.netty.channel.Channel;
+import io.portcullis.node.masking.MaskingException;
 import io.portcullis.protocol.BackendMessage;
 import io.portcullis.protocol.BackendMessage.ErrorResponse;
 import io.portcullis.protocol.FrontendMessage;
@@ -23,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * Runs a session's two streams once both sides are connected and authenticated:
  *
  * <pre>
- * client socket → auth → policy → approval → upstream socket
- * upstream socket → masking → client socket
+ * client socket → auth → policy → masking (watches) → approval → upstream socket
+ * upstream socket → masking → policy → client socket
  * </pre>
  *
  * The first stream ends at the client's Terminate or disconnect and then closes the upstream; the
@@ -65,10 +66,12 @@ public final class SessionPipeline {
     Flow<FrontendMessage, FrontendMessage, NotUsed> afterPolicy =
         stages.approval().takeWhile(message -> message != FrontendMessage.Terminate.INSTANCE, true);
     Flow<BackendMessage, BackendMessage, NotUsed> toClient =
-        stages
-            .masking()
+        Flow.<BackendMessage>create()
             .recover(
                 new PFBuilder<Throwable, BackendMessage>()
+                    .match(
+                        MaskingException.class,
+                        unmaskable -> ErrorResponse.fatal("0A000", unmaskable.getMessage()))
                     .match(
                         ConnectionLostException.class,
                         lost ->
@@ -93,6 +96,7 @@ public final class SessionPipeline {
     BidiFlow<FrontendMessage, FrontendMessage, BackendMessage, BackendMessage, NotUsed> session =
         BidiFlow.fromFlows(beforePolicy, toClient)
             .atop(stages.policy())
+            .atop(stages.masking())
             .atop(BidiFlow.fromFlows(afterPolicy, Flow.<BackendMessage>create()));
     clientSide.join(session.join(upstreamSide)).withAttributes(dispatcher).run(materializer);
     return CompletableFuture.allOf(toUpstreamEnded, toClientEnded)

@@ -12,24 +12,25 @@ import org.apache.pekko.stream.javadsl.Flow;
  * identity still valid?), policy (may this statement run?) and approval (has a person agreed?)
  * before they reach the upstream; upstream messages pass masking before they reach the client.
  * Policy sees both directions: it matches the upstream's answers to the statements it refused.
+ * Masking sees both too, below policy: it follows which statement each result belongs to.
  */
 public record SessionStages(
     Flow<FrontendMessage, FrontendMessage, NotUsed> auth,
     BidiFlow<FrontendMessage, FrontendMessage, BackendMessage, BackendMessage, NotUsed> policy,
     Flow<FrontendMessage, FrontendMessage, NotUsed> approval,
-    Flow<BackendMessage, BackendMessage, NotUsed> masking) {
+    BidiFlow<FrontendMessage, FrontendMessage, BackendMessage, BackendMessage, NotUsed> masking) {
 
   /** Makes the stages of a new session. */
   public interface Factory {
-    SessionStages create(SessionPolicy policy);
+    SessionStages create(SessionPolicy policy, MaskingStage masking);
   }
 
-  /** The gateway's own stages: the session's policy is enforced, the others pass messages on. */
-  public static SessionStages enforcing(SessionPolicy policy) {
+  /** The gateway's own stages: the session's policy and masking are enforced. */
+  public static SessionStages enforcing(SessionPolicy policy, MaskingStage masking) {
     return new SessionStages(
         Flow.<FrontendMessage>create().named("auth"),
         BidiFlow.fromGraph(new PolicyStage(policy)).named("policy"),
         Flow.<FrontendMessage>create().named("approval"),
-        Flow.<BackendMessage>create().named("masking"));
+        BidiFlow.fromGraph(masking).named("masking"));
   }
 }

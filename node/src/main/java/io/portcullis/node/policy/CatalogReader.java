@@ -4,6 +4,8 @@ import io.portcullis.node.config.TargetSettings;
 import io.portcullis.node.config.TargetSettings.TlsMode;
 import io.portcullis.policy.catalog.CatalogDependencies;
 import io.portcullis.policy.catalog.CatalogDependencies.References;
+import io.portcullis.policy.catalog.Relations;
+import io.portcullis.policy.catalog.Relations.Relation;
 import io.portcullis.policy.sql.SqlAnalyzer;
 import io.portcullis.policy.sql.StatementAnalysis;
 import java.sql.Connection;
@@ -16,6 +18,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 
@@ -81,15 +84,73 @@ public final class CatalogReader {
          AND n.nspname NOT LIKE 'pg_toast%%'
       """;
 
+  /**
+   * Every column of every user table, view and foreign table, by relation OID, with the root of
+   * each partition's tree.
+   */
+  private static final String COLUMNS =
+      """
+      SELECT c.oid, n.nspname, c.relname, c.relkind, a.attnum, a.attname, a.atttypid, a.attisdropped,
+             rn.nspname AS root_schema, r.relname AS root_name
+        FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+        LEFT JOIN pg_class r ON c.relispartition AND r.oid = pg_partition_root(c.oid)
+        LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace
+       WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm')
+         AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+         AND n.nspname NOT LIKE 'pg_toast%'
+       ORDER BY c.oid, a.attnum
+      """;
+
   private static final String BEGIN_ATOMIC = "BEGIN ATOMIC";
 
   private CatalogReader() {}
 
   /** Connects to the target as the gateway's own login and reads its catalog. */
-  public static CatalogDependencies load(TargetSettings target) throws SQLException {
+  public static TargetCatalog load(TargetSettings target) throws SQLException {
     try (Connection connection = connect(target)) {
-      return read(connection);
+      return new TargetCatalog(read(connection), relations(connection));
     }
+  }
+
+  /** Reads every relation's columns; leaves the connection's transaction ended. */
+  public static Relations relations(Connection connection) throws SQLException {
+    Map<Integer, Relation> relations = new HashMap<>();
+    connection.setAutoCommit(false);
+    connection.setReadOnly(true);
+    try (Statement statement = connection.createStatement()) {
+      statement.execute("SET LOCAL statement_timeout = '10s'");
+      try (ResultSet rows = statement.executeQuery(COLUMNS)) {
+        int oid = 0;
+        List<String> columns = null;
+        List<Integer> types = null;
+        while (rows.next()) {
+          if (columns == null || rows.getInt("oid") != oid) {
+            oid = rows.getInt("oid");
+            columns = new ArrayList<>();
+            types = new ArrayList<>();
+            relations.put(
+                oid,
+                new Relation(
+                    rows.getString("nspname"),
+                    rows.getString("relname"),
+                    Relations.Kind.of(rows.getString("relkind").charAt(0)),
+                    columns,
+                    types,
+                    root(rows.getString("root_schema"), rows.getString("root_name"))));
+          }
+          // Numbers are dense from 1 (dropped columns keep theirs), so the list index is number -
+          // 1.
+          boolean dropped = rows.getBoolean("attisdropped");
+          columns.add(dropped ? null : rows.getString("attname"));
+          types.add(dropped ? 0 : rows.getInt("atttypid"));
+        }
+      }
+    } finally {
+      connection.rollback();
+    }
+    return Relations.of(relations);
   }
 
   public static Connection connect(TargetSettings target) throws SQLException {
@@ -169,6 +230,10 @@ public final class CatalogReader {
       connection.rollback();
     }
     return CatalogDependencies.of(views, functions, opaque);
+  }
+
+  private static Optional<Relations.Name> root(String schema, String name) {
+    return name == null ? Optional.empty() : Optional.of(new Relations.Name(schema, name));
   }
 
   /**

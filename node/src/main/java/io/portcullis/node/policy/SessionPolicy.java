@@ -7,6 +7,8 @@ import io.portcullis.persistence.approval.ApprovalRequest;
 import io.portcullis.persistence.approval.ApprovalStatus;
 import io.portcullis.policy.catalog.CatalogDependencies;
 import io.portcullis.policy.identity.Identity;
+import io.portcullis.policy.masking.MaskingPolicy.SessionMasking;
+import io.portcullis.policy.masking.PredicateGuard;
 import io.portcullis.policy.rules.ApprovalTerms;
 import io.portcullis.policy.rules.Decision;
 import io.portcullis.policy.rules.Policy;
@@ -40,6 +42,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -205,7 +208,8 @@ public final class SessionPolicy {
     Instant now = Instant.now();
     StatementContext context =
         new StatementContext(identity, target, clientAddress, applicationName, now);
-    Optional<CatalogDependencies> catalog = catalogs.current(target);
+    Optional<CatalogDependencies> catalog =
+        catalogs.current(target).map(TargetCatalog::dependencies);
     if (catalog.isEmpty() && statements.stream().anyMatch(SessionPolicy::namesObjects)) {
       return new Judgement.Refuse(replacementFor(message), catalogUnknown());
     }
@@ -214,7 +218,7 @@ public final class SessionPolicy {
       StatementAnalysis prepared = resolvePrepared(statement);
       resolved.add(catalog.isPresent() ? catalog.get().expand(prepared) : prepared);
     }
-    Verdict verdict = current.evaluateAll(context, resolved);
+    Verdict verdict = inferenceGuarded(current, current.evaluateAll(context, resolved), resolved);
     record(resolved, verdict, now);
     if (verdict.decision() == Decision.DENY) {
       return new Judgement.Refuse(replacementFor(message), refusal(verdict, current));
@@ -379,6 +383,32 @@ public final class SessionPolicy {
     all.addAll(a);
     all.addAll(b);
     return all;
+  }
+
+  /**
+   * The verdict, or a denial when the statement filters, joins, groups or sorts on a column that a
+   * masking rule protects from inference by the identity's groups ({@link PredicateGuard}).
+   */
+  private Verdict inferenceGuarded(
+      Policy current, Verdict verdict, List<StatementAnalysis> statements) {
+    if (verdict.decision() == Decision.DENY || current.masking().columns().isEmpty()) {
+      return verdict;
+    }
+    SessionMasking masking = current.masking().forIdentity(identity);
+    for (StatementAnalysis statement : statements) {
+      Optional<PredicateGuard.Violation> violation =
+          PredicateGuard.violation(masking, identity.groups(), statement);
+      if (violation.isPresent()) {
+        return new Verdict(
+            Decision.DENY,
+            List.of(violation.get().ruleId()),
+            violation.get().reason(),
+            current.version(),
+            OptionalLong.empty(),
+            Optional.empty());
+      }
+    }
+    return verdict;
   }
 
   private static ErrorResponse refusal(Verdict verdict, Policy current) {

@@ -1,7 +1,6 @@
 package io.portcullis.node.policy;
 
 import io.portcullis.node.config.TargetSettings;
-import io.portcullis.policy.catalog.CatalogDependencies;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,7 +32,7 @@ public final class TargetCatalogs implements AutoCloseable {
   /** Reads one target's catalog: {@link CatalogReader#load} outside tests. */
   @FunctionalInterface
   public interface Loader {
-    CatalogDependencies load(TargetSettings target) throws Exception;
+    TargetCatalog load(TargetSettings target) throws Exception;
   }
 
   /** The wait between a DDL and the read it causes, so that a burst of DDL costs one read. */
@@ -62,7 +61,7 @@ public final class TargetCatalogs implements AutoCloseable {
   }
 
   /** The last snapshot read for the target; empty until one has been read. */
-  public Optional<CatalogDependencies> current(String target) {
+  public Optional<TargetCatalog> current(String target) {
     Target known = targets.get(target);
     return known == null ? Optional.empty() : Optional.ofNullable(known.snapshot);
   }
@@ -111,7 +110,7 @@ public final class TargetCatalogs implements AutoCloseable {
   private final class Target {
     private final TargetSettings settings;
     private final AtomicBoolean reloadPending = new AtomicBoolean();
-    private volatile CatalogDependencies snapshot;
+    private volatile TargetCatalog snapshot;
 
     Target(TargetSettings settings) {
       this.settings = settings;

@@ -4,7 +4,11 @@ import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslHandler;
 import io.portcullis.node.audit.AuditLog;
 import io.portcullis.node.control.SessionControl;
+import io.portcullis.node.masking.ExemptionEvent;
+import io.portcullis.node.masking.IdentityMasking;
+import io.portcullis.node.masking.ResultMasker;
 import io.portcullis.node.pipeline.LocalClose;
+import io.portcullis.node.pipeline.MaskingStage;
 import io.portcullis.node.pipeline.SessionPipeline;
 import io.portcullis.node.policy.SessionPolicy;
 import io.portcullis.node.session.StartupNegotiation.Accepted;
@@ -263,13 +267,14 @@ public final class SessionActor {
             identity.subject(),
             startup.target().name());
     scheduleCredentialExpiry();
+    String sessionId = UUID.randomUUID().toString();
     context.pipeToSelf(
         SessionPipeline.run(
             client,
             connection.channel(),
             greeting,
             List.copyOf(pending),
-            services.stages().create(sessionPolicy()),
+            services.stages().create(sessionPolicy(sessionId), masking(sessionId)),
             services.dispatchers().on(client.eventLoop()),
             Materializer.matFromSystem(context.getSystem())),
         (done, failure) -> new PipelineEnded());
@@ -324,10 +329,10 @@ public final class SessionActor {
     return credentialExpiry.orElseThrow().plus(services.lifetime().graceAfterTokenExpiry());
   }
 
-  private SessionPolicy sessionPolicy() {
+  private SessionPolicy sessionPolicy(String sessionId) {
     SessionPolicy policy =
         new SessionPolicy(
-            UUID.randomUUID().toString(),
+            sessionId,
             services.policy(),
             services.analyzer(),
             services.approvals(),
@@ -337,6 +342,31 @@ public final class SessionActor {
             ((InetSocketAddress) client.remoteAddress()).getAddress());
     upstream.parameters().forEach(status -> policy.parameterChanged(status.name(), status.value()));
     return policy;
+  }
+
+  private MaskingStage masking(String sessionId) {
+    String target = startup.target().name();
+    ResultMasker masker =
+        new ResultMasker(
+            new IdentityMasking(
+                services.policy(),
+                identity,
+                (policy, exempt) ->
+                    AuditLog.maskingExemption(
+                        new ExemptionEvent(
+                            Instant.now(),
+                            sessionId,
+                            identity.subject(),
+                            identity.issuer(),
+                            identity.groups(),
+                            target,
+                            policy.version(),
+                            exempt))),
+            () -> services.catalogs().current(target),
+            services.analyzer(),
+            services.masker());
+    return new MaskingStage(
+        masker, (sql, parameters) -> services.lineages().of(target, sql, parameters));
   }
 
   /** The client left while the upstream connection was being opened: close it when it arrives. */

@@ -1,12 +1,14 @@
 package io.portcullis.node.session;
 
 import io.portcullis.node.approval.Approvals;
+import io.portcullis.node.masking.Lineages;
 import io.portcullis.node.pipeline.EventLoopDispatchers;
 import io.portcullis.node.pipeline.SessionStages;
 import io.portcullis.node.policy.PolicySource;
 import io.portcullis.node.policy.TargetCatalogs;
 import io.portcullis.node.upstream.UpstreamConnector;
 import io.portcullis.policy.identity.ClientAuthenticator;
+import io.portcullis.policy.masking.ValueMasker;
 import io.portcullis.policy.sql.SqlAnalyzer;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
@@ -19,6 +21,8 @@ public record SessionServices(
     SqlAnalyzer analyzer,
     Approvals approvals,
     TargetCatalogs catalogs,
+    Lineages lineages,
+    ValueMasker masker,
     SessionStages.Factory stages,
     EventLoopDispatchers dispatchers,
     SessionLifetime lifetime,

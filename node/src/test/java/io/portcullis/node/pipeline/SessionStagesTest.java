@@ -50,24 +50,26 @@ class SessionStagesTest {
                                 && query.sql().contains("'rewrite me'")
                             ? new FrontendMessage.Query("SELECT 'rewritten'")
                             : message),
-            Flow.<BackendMessage>create()
-                .map(
-                    message -> {
-                      if (message instanceof BackendMessage.DataRow row) {
-                        byte[][] upper = new byte[row.values().length][];
-                        for (int i = 0; i < upper.length; i++) {
-                          upper[i] =
-                              row.values()[i] == null
-                                  ? null
-                                  : new String(row.values()[i], StandardCharsets.UTF_8)
-                                      .toUpperCase(Locale.ROOT)
-                                      .getBytes(StandardCharsets.UTF_8);
-                        }
-                        return new BackendMessage.DataRow(upper);
-                      }
-                      return message;
-                    }));
-    gateway = GatewayNode.start(TestGateway.config(""), policy -> stages);
+            BidiFlow.fromFlows(
+                Flow.<FrontendMessage>create(),
+                Flow.<BackendMessage>create()
+                    .map(
+                        message -> {
+                          if (message instanceof BackendMessage.DataRow row) {
+                            byte[][] upper = new byte[row.values().length][];
+                            for (int i = 0; i < upper.length; i++) {
+                              upper[i] =
+                                  row.values()[i] == null
+                                      ? null
+                                      : new String(row.values()[i], StandardCharsets.UTF_8)
+                                          .toUpperCase(Locale.ROOT)
+                                          .getBytes(StandardCharsets.UTF_8);
+                            }
+                            return new BackendMessage.DataRow(upper);
+                          }
+                          return message;
+                        })));
+    gateway = GatewayNode.start(TestGateway.config(""), (policy, masking) -> stages);
   }
 
   @AfterAll

@@ -8,6 +8,8 @@ import io.portcullis.node.config.TargetSettings.TlsMode;
 import io.portcullis.node.config.TargetSettings.UpstreamTls;
 import io.portcullis.node.testing.TestPostgres;
 import io.portcullis.policy.catalog.CatalogDependencies;
+import io.portcullis.policy.catalog.Relations;
+import io.portcullis.policy.catalog.Relations.Relation;
 import io.portcullis.policy.sql.SqlAnalyzer;
 import io.portcullis.policy.sql.StatementAnalysis;
 import java.sql.Connection;
@@ -49,6 +51,8 @@ class CatalogReaderTest {
           CREATE SCHEMA reports;
           CREATE TABLE bank.customers (id int PRIMARY KEY, name text);
           CREATE TABLE bank.accounts (id int, customer int, balance numeric);
+          ALTER TABLE bank.accounts DROP COLUMN customer;
+          ALTER TABLE bank.accounts ADD COLUMN customer int;
           CREATE TABLE bank.audit (at timestamptz DEFAULT now(), what text);
           CREATE VIEW bank.customer_summary AS SELECT id, name FROM bank.customers;
           CREATE VIEW reports.rich_customers AS
@@ -187,6 +191,32 @@ class CatalogReaderTest {
       rows.next();
       assertThat(rows.getString(1)).isEqualTo("portcullis-catalog");
     }
-    assertThat(CatalogReader.load(target).opaqueFunctions()).contains(in(BANK, "touch"));
+    assertThat(CatalogReader.load(target).dependencies().opaqueFunctions())
+        .contains(in(BANK, "touch"));
+  }
+
+  @Test
+  void relationsNameEveryColumnByNumberAcrossDroppedColumns() throws SQLException {
+    try (Connection connection = TestPostgres.direct()) {
+      Relations relations = CatalogReader.relations(connection);
+      ResultSet oids =
+          connection
+              .createStatement()
+              .executeQuery(
+                  "SELECT '%1$s.accounts'::regclass::oid, '%1$s.customer_summary'::regclass::oid"
+                      .formatted(BANK));
+      oids.next();
+      Relation accounts = relations.get(oids.getInt(1));
+      assertThat(accounts.schema()).isEqualTo(BANK);
+      assertThat(accounts.name()).isEqualTo("accounts");
+      assertThat(accounts.kind()).isEqualTo(Relations.Kind.TABLE);
+      assertThat(accounts.column(1)).isEqualTo("id");
+      assertThat(accounts.column(2)).as("dropped").isNull();
+      assertThat(accounts.column(4)).isEqualTo("customer");
+      assertThat(accounts.column(5)).isNull();
+      assertThat(relations.get(oids.getInt(2)).kind()).isEqualTo(Relations.Kind.VIEW);
+      assertThat(relations.named(BANK, "customer_summary").columns()).containsExactly("id", "name");
+      assertThat(relations.get(1259)).as("pg_class is not a user relation").isNull();
+    }
   }
 }

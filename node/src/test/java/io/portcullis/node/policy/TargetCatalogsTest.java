@@ -11,6 +11,7 @@ import io.portcullis.node.config.TargetSettings;
 import io.portcullis.node.testing.TestPostgres;
 import io.portcullis.policy.catalog.CatalogDependencies;
 import io.portcullis.policy.catalog.CatalogDependencies.References;
+import io.portcullis.policy.catalog.Relations;
 import io.portcullis.policy.sql.SqlAnalyzer;
 import io.portcullis.policy.sql.StatementAnalysis;
 import java.io.IOException;
@@ -85,7 +86,7 @@ class TargetCatalogsTest {
               () ->
                   assertThat(
                           readBy(
-                              catalogs.current("main").orElseThrow(),
+                              catalogs.current("main").orElseThrow().dependencies(),
                               "SELECT * FROM " + SCHEMA + ".totals"))
                       .contains(SCHEMA + ".ledger"));
     }
@@ -120,9 +121,13 @@ class TargetCatalogsTest {
 
   @Test
   void aFailedReadKeepsThePreviousSnapshot() {
-    CatalogDependencies first =
-        CatalogDependencies.of(
-            Map.of("s.v", new References(Set.of("s.t"), Set.of(), Set.of())), Map.of(), Set.of());
+    TargetCatalog first =
+        new TargetCatalog(
+            CatalogDependencies.of(
+                Map.of("s.v", new References(Set.of("s.t"), Set.of(), Set.of())),
+                Map.of(),
+                Set.of()),
+            Relations.empty());
     AtomicInteger reads = new AtomicInteger();
     TargetCatalogs.Loader failingAfterFirst =
         target -> {
@@ -151,7 +156,7 @@ class TargetCatalogsTest {
             Map.of("main", CatalogReaderTest.target("main", 1)),
             target -> {
               reads.incrementAndGet();
-              return CatalogDependencies.empty();
+              return TargetCatalog.empty();
             },
             HOURLY,
             blocking)) {
