@@ -14,7 +14,8 @@ public final class ValueMasker {
 
   private static final int HASH_BYTES = 16;
 
-  private final SecretKeySpec hashKey;
+  /** One initialised MAC per thread: looking one up per value costs more than the hashing. */
+  private final ThreadLocal<Mac> macs;
 
   /**
    * @param hashKey the HMAC-SHA256 key for {@link MaskStrategy.Hash}, at least 32 bytes
@@ -23,7 +24,18 @@ public final class ValueMasker {
     if (hashKey.length < 32) {
       throw new IllegalArgumentException("the masking hash key must be at least 32 bytes");
     }
-    this.hashKey = new SecretKeySpec(hashKey.clone(), "HmacSHA256");
+    SecretKeySpec key = new SecretKeySpec(hashKey.clone(), "HmacSHA256");
+    this.macs =
+        ThreadLocal.withInitial(
+            () -> {
+              try {
+                Mac mac = Mac.getInstance("HmacSHA256");
+                mac.init(key);
+                return mac;
+              } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("HmacSHA256 unavailable", e);
+              }
+            });
   }
 
   /** The masked text, or null for {@link MaskStrategy.Nullify}. */
@@ -55,13 +67,7 @@ public final class ValueMasker {
   }
 
   private String hmac(String value) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(hashKey);
-      byte[] digest = mac.doFinal(value.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest, 0, HASH_BYTES);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 unavailable", e);
-    }
+    byte[] digest = macs.get().doFinal(value.getBytes(StandardCharsets.UTF_8));
+    return HexFormat.of().formatHex(digest, 0, HASH_BYTES);
   }
 }
