@@ -246,8 +246,9 @@ public final class ResultMasker {
   private BackendMessage row(DataRow row) {
     ResultShape shape;
     short[] formats;
+    Portal portal = null;
     if (expected.peek() instanceof Expected.Execute execute) {
-      Portal portal = portals.get(execute.portal());
+      portal = portals.get(execute.portal());
       shape = portal == null ? null : portal.shape();
       formats = portal == null ? null : portal.formats;
     } else {
@@ -256,6 +257,16 @@ public final class ResultMasker {
     }
     if (shape == null || shape.columns().size() != row.values().length) {
       return unknownRow(row);
+    }
+    if (shape.under() != rules) {
+      // Described under an earlier policy: worked out again, computed columns without planning
+      // (masked wherever a rule's table is read).
+      shape = shape(shape.columns());
+      if (portal != null) {
+        portal.shape = shape;
+      } else {
+        queryShape = shape;
+      }
     }
     byte[][] masked = null;
     for (int i = 0; i < row.values().length; i++) {
@@ -515,7 +526,7 @@ public final class ResultMasker {
 
   private ResultShape shape(List<Column> columns) {
     if (rules.columns().isEmpty()) {
-      return ResultShape.unprotected(columns);
+      return ResultShape.unprotected(columns, rules);
     }
     Relations relations = relations();
     Origin origin = null;
@@ -537,7 +548,7 @@ public final class ResultMasker {
       }
       masks[i] = derived(i, columns.size(), origin);
     }
-    return new ResultShape(columns, masks);
+    return new ResultShape(columns, masks, rules);
   }
 
   /** The rule for a computed column: by its lineage, else by what the statement reads. */
