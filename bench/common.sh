@@ -24,13 +24,12 @@ wait_port() {
 }
 
 # start_gateway NAME PORT: runs the gateway with $work/NAME.conf, logging to $work/NAME.log, and
-# waits for its client port. Each gateway gets its own journal and a free admin port, so that
-# several run side by side.
+# waits for its client port. Each gateway gets a free admin port and, unless NAME.conf names one,
+# its own H2 journal, so that several run side by side.
 start_gateway() {
-  cat >> "$work/$1.conf" <<CONF
-portcullis.journal.url = "jdbc:h2:file:$work/$1-journal"
-portcullis.admin.port = 0
-CONF
+  grep -q '^portcullis.journal' "$work/$1.conf" ||
+    echo "portcullis.journal.url = \"jdbc:h2:file:$work/$1-journal\"" >> "$work/$1.conf"
+  echo "portcullis.admin.port = 0" >> "$work/$1.conf"
   # shellcheck disable=SC2086
   java ${PORTCULLIS_JAVA_OPTS:--Xmx1g} -jar "$jar" run --config "$work/$1.conf" >"$work/$1.log" 2>&1 &
   pids+=($!)

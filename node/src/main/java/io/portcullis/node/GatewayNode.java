@@ -1,6 +1,7 @@
 package io.portcullis.node;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -9,7 +10,9 @@ import io.portcullis.node.admin.AdminServer;
 import io.portcullis.node.approval.Approvals;
 import io.portcullis.node.approval.WebhookNotifier;
 import io.portcullis.node.audit.AuditLog;
+import io.portcullis.node.config.AuditSettings;
 import io.portcullis.node.config.GatewaySettings;
+import io.portcullis.node.config.TargetSettings;
 import io.portcullis.node.control.SessionControl;
 import io.portcullis.node.masking.Lineages;
 import io.portcullis.node.pipeline.EventLoopDispatchers;
@@ -92,6 +95,16 @@ public final class GatewayNode implements AutoCloseable {
     GatewaySettings settings = GatewaySettings.from(config);
     PolicySource policy = PolicySource.load(settings.policy().file());
     JournalDatabase journal = JournalDatabase.from(config);
+    for (TargetSettings target : settings.targets().values()) {
+      if (journal.isStoredIn(target.host(), target.port(), target.database())) {
+        throw new ConfigException.BadValue(
+            "portcullis.journal.url",
+            "the audit journal must be stored apart from the databases it audits, but it names"
+                + " the database of target '"
+                + target.name()
+                + "'; give it a database of its own, on another server");
+      }
+    }
     try {
       journal.ensureSchema();
     } catch (SQLException e) {
@@ -169,6 +182,9 @@ public final class GatewayNode implements AutoCloseable {
               catalogs,
               lineages,
               maskingKey(settings.policy().maskingKeyFile()),
+              AuditSettings.from(
+                  config.getConfig("portcullis.journal"),
+                  Cluster.get(system).selfMember().address().toString()),
               stages,
               EventLoopDispatchers.register(system, workers),
               settings.sessionLifetime(),

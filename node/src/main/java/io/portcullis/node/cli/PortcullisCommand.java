@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
       RunCommand.class,
       TokenCommand.class,
       PolicyCommand.class,
-      ApprovalsCommand.class
+      ApprovalsCommand.class,
+      AuditCommand.class
     })
 public final class PortcullisCommand implements Runnable {
 

@@ -1,5 +1,7 @@
 package io.portcullis.node.masking;
 
+import io.portcullis.node.audit.Completions;
+import io.portcullis.node.audit.ResultRecord;
 import io.portcullis.node.policy.TargetCatalog;
 import io.portcullis.policy.catalog.Relations;
 import io.portcullis.policy.catalog.Relations.Relation;
@@ -8,9 +10,13 @@ import io.portcullis.policy.masking.ColumnRule;
 import io.portcullis.policy.masking.ContentScanner;
 import io.portcullis.policy.masking.MaskingPolicy.SessionMasking;
 import io.portcullis.policy.masking.ValueMasker;
+import io.portcullis.policy.sql.LexedStatement;
 import io.portcullis.policy.sql.SqlAnalyzer;
+import io.portcullis.policy.sql.SqlLexer;
+import io.portcullis.policy.sql.SqlSyntaxException;
 import io.portcullis.policy.sql.StatementAnalysis;
 import io.portcullis.policy.sql.StatementKind;
+import io.portcullis.policy.sql.Token;
 import io.portcullis.protocol.BackendMessage;
 import io.portcullis.protocol.BackendMessage.DataRow;
 import io.portcullis.protocol.BackendMessage.Diagnostic;
@@ -22,12 +28,14 @@ import io.portcullis.protocol.BackendMessage.RowDescription.Column;
 import io.portcullis.protocol.Field;
 import io.portcullis.protocol.FrontendMessage;
 import io.portcullis.protocol.WireMessage.CopyData;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -51,6 +59,7 @@ public final class ResultMasker {
   private final Supplier<Optional<TargetCatalog>> catalog;
   private final SqlAnalyzer analyzer;
   private final ValueMasker masker;
+  private final Completions completions;
 
   private final Deque<Expected> expected = new ArrayDeque<>();
   private final Map<String, Prepared> statements = new HashMap<>();
@@ -61,6 +70,26 @@ public final class ResultMasker {
 
   private SessionMasking rules;
   private ValueMasking values;
+
+  /**
+   * Fields of an error or notice that never carry data: severity, SQLSTATE, positions, and the
+   * server's source file, line and routine. Every other field (message, detail, hint, context,
+   * query, schema, table, column, type, constraint) is scanned.
+   */
+  private static final String NOT_TEXT_FIELDS = "SVCPpFLR";
+
+  /** As the upstream reports it: how the session's SQL text is split into statements. */
+  private boolean standardConformingStrings = true;
+
+  /**
+   * The session changed its {@code search_path}: the gateway's own plans could name other tables
+   * than the session's, so computed columns are masked without asking for one.
+   */
+  private boolean searchPathChanged;
+
+  /** Which values of the row being masked are binary; reused from row to row. */
+  private boolean[] binaries = new boolean[0];
+
   private ResultShape queryShape;
   private CopyMasking copy;
   private List<ColumnLineage> lineage;
@@ -69,30 +98,37 @@ public final class ResultMasker {
   /**
    * @param masking the rules for this session's identity under the policy in force
    * @param catalog the target's catalog as last read
+   * @param completions the journal of what each statement returned
    */
   public ResultMasker(
       Supplier<SessionMasking> masking,
       Supplier<Optional<TargetCatalog>> catalog,
       SqlAnalyzer analyzer,
-      ValueMasker masker) {
+      ValueMasker masker,
+      Completions completions) {
     this.masking = masking;
     this.catalog = catalog;
     this.analyzer = analyzer;
     this.masker = masker;
+    this.completions = completions;
   }
 
   /** What the client sent upstream, in order. */
   public void onFrontend(FrontendMessage message) {
     if (message instanceof FrontendMessage.Query query) {
-      SimpleQuery simple = new SimpleQuery(query.sql());
+      SimpleQuery simple = new SimpleQuery(query.sql(), completions.nextForwarded());
+      noteSearchPath(query.sql());
       if (mayName(query.sql())) {
         analyses(simple);
       }
       expected.add(simple);
     } else if (message instanceof FrontendMessage.Parse parse) {
+      noteSearchPath(parse.sql());
       expected.add(new Expected.Parse(parse.name(), parse.sql(), parse.parameterTypes().length));
     } else if (message instanceof FrontendMessage.Bind bind) {
-      expected.add(new Expected.Bind(bind.portal(), bind.statement(), bind.resultFormats()));
+      expected.add(
+          new Expected.Bind(
+              bind.portal(), bind.statement(), bind.resultFormats(), completions.nextForwarded()));
     } else if (message instanceof FrontendMessage.Describe describe) {
       expected.add(new Expected.Describe(describe.target() == 'S', describe.name()));
     } else if (message instanceof FrontendMessage.Execute execute) {
@@ -102,6 +138,7 @@ public final class ResultMasker {
     } else if (message == FrontendMessage.Sync.INSTANCE) {
       expected.add(new Expected.Sync());
     } else if (message instanceof FrontendMessage.FunctionCall) {
+      completions.nextForwarded();
       expected.add(new Expected.FunctionCall());
     }
   }
@@ -154,24 +191,26 @@ public final class ResultMasker {
     }
     if (message instanceof RowDescription description) {
       described(description);
-    } else if (message instanceof BackendMessage.CommandComplete
-        || message == BackendMessage.EmptyQueryResponse.INSTANCE
-        || message == BackendMessage.PortalSuspended.INSTANCE) {
+      return namesScanned(description);
+    } else if (message instanceof BackendMessage.CommandComplete complete) {
+      recordEnd(Optional.of(complete.tag()), Optional.empty());
+      resultEnded();
+    } else if (message == BackendMessage.EmptyQueryResponse.INSTANCE) {
+      recordEnd(Optional.empty(), Optional.empty());
+      resultEnded();
+    } else if (message == BackendMessage.PortalSuspended.INSTANCE) {
       resultEnded();
     } else if (message == BackendMessage.ParseComplete.INSTANCE) {
       if (expected.peek() instanceof Expected.Parse parse) {
         expected.poll();
         statements.put(parse.name(), new Prepared(parse.sql(), parse.parameterCount()));
-        if (mayName(parse.sql())) {
-          for (StatementAnalysis analysis : analyzer.analyze(parse.sql(), true)) {
-            analysis.prepared().ifPresent(name -> declared.put(name, analysis));
-          }
-        }
       }
     } else if (message == BackendMessage.BindComplete.INSTANCE) {
       if (expected.peek() instanceof Expected.Bind bind) {
         expected.poll();
-        portals.put(bind.portal(), new Portal(bind.statement(), bind.resultFormats()));
+        portals.put(
+            bind.portal(),
+            new Portal(statements.get(bind.statement()), bind.resultFormats(), bind.journaled()));
       }
     } else if (message instanceof BackendMessage.ParameterDescription parameters) {
       if (expected.peek() instanceof Expected.Describe describe && describe.statement()) {
@@ -193,15 +232,25 @@ public final class ResultMasker {
     } else if (message == CopyData.CopyDone.INSTANCE) {
       copy = null;
     } else if (message instanceof ErrorResponse error) {
+      recordEnd(Optional.empty(), Optional.ofNullable(error.sqlState()));
       failed();
       return diagnostic(error);
     } else if (message instanceof NoticeResponse notice) {
       return diagnostic(notice);
     } else if (message instanceof NotificationResponse notification) {
+      String channel = values.scan(notification.channel());
       String payload = values.scan(notification.payload());
-      return payload.equals(notification.payload())
+      return payload.equals(notification.payload()) && channel.equals(notification.channel())
           ? notification
-          : new NotificationResponse(notification.processId(), notification.channel(), payload);
+          : new NotificationResponse(notification.processId(), channel, payload);
+    } else if (message instanceof BackendMessage.ParameterStatus status) {
+      if (status.name().equals("standard_conforming_strings")) {
+        standardConformingStrings = status.value().equals("on");
+      }
+      String value = values.scan(status.value());
+      return value.equals(status.value())
+          ? status
+          : new BackendMessage.ParameterStatus(status.name(), value);
     } else if (message instanceof BackendMessage.FunctionCallResponse response) {
       // A fast-path call can return any column's value; nothing tells where it came from.
       return rules.columns().isEmpty() || response.value() == null
@@ -221,6 +270,31 @@ public final class ResultMasker {
   }
 
   // ------------------------------------------------------------------ results
+
+  /** Column names can be made from data too (a view created with a value as a name). */
+  private RowDescription namesScanned(RowDescription description) {
+    List<Column> renamed = null;
+    for (int i = 0; i < description.columns().size(); i++) {
+      Column column = description.columns().get(i);
+      String name = values.scan(column.name());
+      if (!name.equals(column.name())) {
+        if (renamed == null) {
+          renamed = new ArrayList<>(description.columns());
+        }
+        renamed.set(
+            i,
+            new Column(
+                name,
+                column.tableOid(),
+                column.columnNumber(),
+                column.typeOid(),
+                column.typeSize(),
+                column.typeModifier(),
+                column.format()));
+      }
+    }
+    return renamed == null ? description : new RowDescription(renamed);
+  }
 
   private void described(RowDescription description) {
     ResultShape shape = shape(description.columns());
@@ -269,10 +343,14 @@ public final class ResultMasker {
       }
     }
     byte[][] masked = null;
+    if (binaries.length < row.values().length) {
+      binaries = new boolean[row.values().length];
+    }
     for (int i = 0; i < row.values().length; i++) {
       byte[] value = row.values()[i];
       Column column = shape.columns().get(i);
       boolean binary = binary(formats, column, i);
+      binaries[i] = binary;
       ColumnRule rule = shape.rules()[i];
       byte[] result =
           rule != null
@@ -285,7 +363,52 @@ public final class ResultMasker {
         masked[i] = result;
       }
     }
-    return masked == null ? row : new DataRow(masked);
+    DataRow sent = masked == null ? row : new DataRow(masked);
+    ResultRecord result = currentResult();
+    if (result != null) {
+      result.row(sent.values(), binaries);
+    }
+    return sent;
+  }
+
+  /** The record of the result now arriving, begun with its first row; null if not journaled. */
+  private ResultRecord currentResult() {
+    Expected head = expected.peek();
+    if (head instanceof Expected.Execute execute) {
+      Portal portal = portals.get(execute.portal());
+      if (portal == null || portal.journaled == 0) {
+        return null;
+      }
+      if (portal.result == null) {
+        portal.result = new ResultRecord(portal.journaled, Instant.now(), completions.limits());
+      }
+      return portal.result;
+    }
+    if (head instanceof SimpleQuery query && query.journaled != 0) {
+      if (query.result == null) {
+        query.result = new ResultRecord(query.journaled, Instant.now(), completions.limits());
+      }
+      return query.result;
+    }
+    return null;
+  }
+
+  /** The current result ended, with a command tag or an error. */
+  private void recordEnd(Optional<String> commandTag, Optional<String> sqlState) {
+    ResultRecord result = currentResult();
+    if (result == null) {
+      return;
+    }
+    completions.completed(result.completed(commandTag, sqlState));
+    Expected head = expected.peek();
+    if (head instanceof Expected.Execute execute) {
+      Portal portal = portals.get(execute.portal());
+      if (portal != null) {
+        portal.result = null;
+      }
+    } else if (head instanceof SimpleQuery query) {
+      query.result = null;
+    }
   }
 
   /** Rows whose columns the masker does not know: with any masking rule, every value is NULL. */
@@ -308,9 +431,16 @@ public final class ResultMasker {
 
   private void resultEnded() {
     Expected head = expected.peek();
-    if (head instanceof Expected.Execute) {
+    if (head instanceof Expected.Execute execute) {
+      Portal portal = portals.get(execute.portal());
+      if (portal != null && portal.prepared != null && mayName(portal.prepared.sql)) {
+        analyzer.analyze(portal.prepared.sql, standardConformingStrings).forEach(this::declares);
+      }
       expected.poll();
     } else if (head instanceof SimpleQuery query) {
+      if (query.analyses != null && query.completed < query.analyses.size()) {
+        declares(query.analyses.get(query.completed));
+      }
       query.completed++;
     }
     queryShape = null;
@@ -349,7 +479,7 @@ public final class ResultMasker {
     List<Field> masked = null;
     for (int i = 0; i < fields.size(); i++) {
       Field field = fields.get(i);
-      if ("MDHWq".indexOf(field.code()) < 0) {
+      if (NOT_TEXT_FIELDS.indexOf(field.code()) >= 0) {
         continue;
       }
       String text = values.scan(field.value());
@@ -382,15 +512,26 @@ public final class ResultMasker {
     } else {
       Prepared prepared = preparedFor(head);
       if (prepared == null) {
-        return new Origin(null, rules.columns(), null);
+        return new Origin(null, rules.columns(), null, true);
       }
       sql = prepared.sql;
       parameterCount = prepared.parameterCount;
-      analyses = analyzer.analyze(sql, true);
+      analyses = analyzer.analyze(sql, standardConformingStrings);
     }
     Set<ColumnRule> touched = new LinkedHashSet<>();
-    LineageRequest explainable = sql == null ? null : new LineageRequest(sql, parameterCount);
+    LineageRequest explainable =
+        sql == null || searchPathChanged ? null : new LineageRequest(sql, parameterCount);
+    boolean opaque = false;
     for (StatementAnalysis analysis : analyses) {
+      if (analysis.kinds().equals(Set.of(StatementKind.EXPLAIN))) {
+        // A plan, not data: it shows the statement's own text, never a row.
+        continue;
+      }
+      if (!java.util.Collections.disjoint(analysis.functions(), SQL_TEXT_FUNCTIONS)) {
+        // SQL in a string, or state set by an earlier statement: anything may come back.
+        touched.addAll(rules.columns());
+        opaque = true;
+      }
       StatementAnalysis source = analysis;
       Optional<String> named = analysis.executes();
       if (named.isPresent() || analysis.kinds().contains(StatementKind.CURSOR)) {
@@ -402,33 +543,49 @@ public final class ResultMasker {
                 : null;
       }
       touched.addAll(source == null ? rules.columns() : touched(source));
+      opaque |= source != null && callsDatabaseFunction(source);
     }
-    return new Origin(sql, List.copyOf(touched), explainable);
+    return new Origin(sql, List.copyOf(touched), explainable, opaque);
   }
 
   /** Whether a query may declare a cursor or prepare a statement, which later results refer to. */
   private static boolean mayName(String sql) {
-    String lower = sql.toLowerCase(java.util.Locale.ROOT);
+    String lower = sql.toLowerCase(Locale.ROOT);
     return lower.contains("declare") || lower.contains("prepare");
   }
 
   private List<StatementAnalysis> analyses(SimpleQuery query) {
     if (query.analyses == null) {
-      query.analyses = analyzer.analyze(query.sql, true);
-      for (StatementAnalysis analysis : query.analyses) {
-        analysis.prepared().ifPresent(name -> declared.put(name, analysis));
-      }
+      query.analyses = analyzer.analyze(query.sql, standardConformingStrings);
     }
     return query.analyses;
   }
 
-  private StatementAnalysis cursorOf(StatementAnalysis fetch) {
-    for (Map.Entry<String, StatementAnalysis> cursor : declared.entrySet()) {
-      if (fetch.text().contains(cursor.getKey())) {
-        return cursor.getValue();
-      }
+  /** A DECLARE or PREPARE has run: later FETCHes or EXECUTEs of its name return its rows. */
+  private void declares(StatementAnalysis analysis) {
+    analysis.prepared().ifPresent(name -> declared.put(name, analysis));
+  }
+
+  private void noteSearchPath(String sql) {
+    if (sql.toLowerCase(Locale.ROOT).contains("search_path")) {
+      searchPathChanged = true;
     }
-    return null;
+  }
+
+  /** The cursor a FETCH or MOVE names: its last name. */
+  private StatementAnalysis cursorOf(StatementAnalysis fetch) {
+    try {
+      List<LexedStatement> lexed = SqlLexer.split(fetch.text(), standardConformingStrings);
+      String name = null;
+      for (Token token : lexed.isEmpty() ? List.<Token>of() : lexed.get(0).tokens()) {
+        if (token.isName()) {
+          name = token.value();
+        }
+      }
+      return name == null ? null : declared.get(name);
+    } catch (SqlSyntaxException e) {
+      return null;
+    }
   }
 
   private Prepared preparedFor(Expected head) {
@@ -445,7 +602,7 @@ public final class ResultMasker {
 
   private Prepared preparedOfPortal(String name) {
     Portal portal = portals.get(name);
-    return portal == null ? null : statements.get(portal.statement);
+    return portal == null ? null : portal.prepared;
   }
 
   /** The rules protecting a column of a table the statement reads or writes (RETURNING). */
@@ -534,6 +691,11 @@ public final class ResultMasker {
     for (int i = 0; i < columns.size(); i++) {
       Column column = columns.get(i);
       Relation relation = relations.get(column.tableOid());
+      if (relation == null && column.tableOid() != 0) {
+        // A relation the catalog has not seen yet (made since it was last read): fail closed.
+        masks[i] = firstMaskingUnknown(rules.columns());
+        continue;
+      }
       if (relation != null && relation.column(column.columnNumber()) != null) {
         // A rule may name a view's column too.
         masks[i] =
@@ -549,6 +711,15 @@ public final class ResultMasker {
       masks[i] = derived(i, columns.size(), origin);
     }
     return new ResultShape(columns, masks, rules);
+  }
+
+  private static ColumnRule firstMaskingUnknown(List<ColumnRule> rules) {
+    for (ColumnRule rule : rules) {
+      if (rule.maskUnknownLineage()) {
+        return rule;
+      }
+    }
+    return null;
   }
 
   /** The rule for a computed column: by its lineage, else by what the statement reads. */
@@ -574,14 +745,25 @@ public final class ResultMasker {
         }
       }
     }
-    if (!known.complete()) {
-      for (ColumnRule rule : origin.touched()) {
-        if (rule.maskUnknownLineage()) {
-          return rule;
-        }
-      }
+    if (!known.complete() || origin.opaque() || readsView(known)) {
+      return firstMaskingUnknown(origin.touched());
     }
     return null;
+  }
+
+  /**
+   * Whether a plan reads a view or materialized view as such (a materialized view is scanned, not
+   * expanded): its columns' sources are behind it.
+   */
+  private boolean readsView(ColumnLineage lineage) {
+    Relations relations = relations();
+    for (SourceColumn source : lineage.columns()) {
+      Relation relation = relations.named(source.schema(), source.table());
+      if (relation == null || relation.kind() != Relations.Kind.TABLE) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The rule protecting a table's column, or a partition's column as its partitioned table's. */
@@ -619,6 +801,13 @@ public final class ResultMasker {
               + " use COPY ... TO STDOUT with a table, a column list or a query");
     }
     CopyStatement copyStatement = statement.get();
+    if (copyStatement.encoding().isPresent()
+        && !copyStatement.encoding().get().replace("-", "").equalsIgnoreCase("UTF8")) {
+      throw new MaskingException(
+          "the gateway masks COPY output in UTF8 only; leave out ENCODING '"
+              + copyStatement.encoding().get()
+              + "'");
+    }
     List<ColumnRule> columnRules = new ArrayList<>();
     List<Integer> types = new ArrayList<>();
     if (copyStatement.query().isPresent()) {
@@ -646,12 +835,17 @@ public final class ResultMasker {
             unknownRule(origin),
             values);
       }
-      List<String> names =
-          copyStatement.columns().isEmpty()
-              ? relation.columns().stream().filter(c -> c != null).toList()
-              : copyStatement.columns();
+      // COPY of a whole table sends its columns in order, without dropped or generated ones.
+      List<String> names = new ArrayList<>(copyStatement.columns());
+      if (names.isEmpty()) {
+        for (int number = 1; number <= relation.columns().size(); number++) {
+          if (relation.column(number) != null && !relation.generated().contains(number)) {
+            names.add(relation.column(number));
+          }
+        }
+      }
       for (String name : names) {
-        columnRules.add(rules.ruleFor(relation.schema(), relation.name(), name));
+        columnRules.add(ruleForColumn(relation.schema(), relation.name(), name));
         types.add(relation.type(relation.columns().indexOf(name) + 1));
       }
     }
@@ -662,13 +856,18 @@ public final class ResultMasker {
     return origin.touched().isEmpty() ? null : origin.touched().get(0);
   }
 
+  /**
+   * The table a COPY names; an unqualified name only when no other schema has a table of that name
+   * and the session kept the default search path. Null when it cannot be told.
+   */
   private Relation copyTable(CopyStatement statement) {
     Relations relations = relations();
+    String table = statement.table().orElseThrow();
     if (statement.schema().isPresent()) {
-      return relations.named(statement.schema().get(), statement.table().orElseThrow());
+      return relations.named(statement.schema().get(), table);
     }
-    Relation inPublic = relations.named("public", statement.table().orElseThrow());
-    return inPublic;
+    List<Relation> candidates = relations.allNamed(table);
+    return candidates.size() == 1 && !searchPathChanged ? candidates.get(0) : null;
   }
 
   // ------------------------------------------------------------------ conversation state
@@ -677,8 +876,47 @@ public final class ResultMasker {
    * @param sql the statement the result belongs to, null if unknown
    * @param touched the rules protecting a column of a table it reads
    * @param explainable what to plan for the lineage of its computed columns, null if nothing can
+   * @param opaque whether it calls functions whose results a plan does not trace (functions defined
+   *     in the database that read tables or cannot be followed, SQL in strings)
    */
-  private record Origin(String sql, List<ColumnRule> touched, LineageRequest explainable) {}
+  private record Origin(
+      String sql, List<ColumnRule> touched, LineageRequest explainable, boolean opaque) {}
+
+  /**
+   * Built-in functions whose results come from SQL given as text, from settings or large objects
+   * written earlier, or from files: no plan says where their values came from.
+   */
+  private static final Set<String> SQL_TEXT_FUNCTIONS =
+      Set.of(
+          "query_to_xml",
+          "query_to_xmlschema",
+          "query_to_xml_and_xmlschema",
+          "table_to_xml",
+          "table_to_xmlschema",
+          "table_to_xml_and_xmlschema",
+          "cursor_to_xml",
+          "cursor_to_xmlschema",
+          "schema_to_xml",
+          "schema_to_xmlschema",
+          "schema_to_xml_and_xmlschema",
+          "database_to_xml",
+          "database_to_xmlschema",
+          "database_to_xml_and_xmlschema",
+          "ts_stat",
+          "ts_rewrite",
+          "current_setting",
+          "set_config",
+          "lo_get",
+          "loread",
+          "lo_export",
+          "pg_read_file",
+          "pg_read_binary_file",
+          "dblink");
+
+  private boolean callsDatabaseFunction(StatementAnalysis analysis) {
+    Optional<TargetCatalog> known = catalog.get();
+    return known.isEmpty() || known.get().dependencies().callsDatabaseFunction(analysis);
+  }
 
   private static final class Prepared {
     final String sql;
@@ -691,21 +929,24 @@ public final class ResultMasker {
     }
   }
 
-  private final class Portal {
-    final String statement;
+  /** A portal: its statement as it was when bound, whatever the name is used for since. */
+  private static final class Portal {
+    final Prepared prepared;
     final short[] formats;
+    final long journaled;
     ResultShape shape;
+    ResultRecord result;
 
-    Portal(String statement, short[] formats) {
-      this.statement = statement;
+    Portal(Prepared prepared, short[] formats, long journaled) {
+      this.prepared = prepared;
       this.formats = formats;
+      this.journaled = journaled;
     }
 
     ResultShape shape() {
       if (shape != null) {
         return shape;
       }
-      Prepared prepared = statements.get(statement);
       return prepared == null ? null : prepared.shape;
     }
   }
@@ -722,7 +963,11 @@ public final class ResultMasker {
           SimpleQuery {
     record Parse(String name, String sql, int parameterCount) implements Expected {}
 
-    record Bind(String portal, String statement, short[] resultFormats) implements Expected {}
+    /**
+     * @param journaled the statement's number in the journal, 0 if it has none
+     */
+    record Bind(String portal, String statement, short[] resultFormats, long journaled)
+        implements Expected {}
 
     record Describe(boolean statement, String name) implements Expected {}
 
@@ -738,11 +983,14 @@ public final class ResultMasker {
   /** A simple query: its statements answer one after another. */
   private static final class SimpleQuery implements Expected {
     final String sql;
+    final long journaled;
     List<StatementAnalysis> analyses;
     int completed;
+    ResultRecord result;
 
-    SimpleQuery(String sql) {
+    SimpleQuery(String sql, long journaled) {
       this.sql = sql;
+      this.journaled = journaled;
     }
   }
 }

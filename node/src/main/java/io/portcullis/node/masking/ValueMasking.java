@@ -11,9 +11,10 @@ import java.util.List;
 /**
  * Masks one value of a result, in the client's format and type, so that the client's decoder still
  * reads it: text-like values (text, varchar, char, name, json, jsonb, xml) are rewritten, a masked
- * value of any other type becomes NULL. Content detectors read text-like values in both formats,
- * the elements of text arrays, and 64-bit integers and numerics (a card number stored as a number
- * becomes NULL).
+ * value of any other type becomes NULL. Content detectors read every value in the text format,
+ * text-like values and the elements of text arrays in the binary format, and 64-bit integers and
+ * numerics (a card number stored as a number becomes NULL); binary records, tsvectors, other arrays
+ * that can hold text and user-defined types become NULL while detectors are on.
  */
 final class ValueMasking {
 
@@ -32,6 +33,11 @@ final class ValueMasking {
   private static final int VARCHAR_ARRAY = 1015;
   private static final int BPCHAR_ARRAY = 1014;
   private static final int JSONB_VERSION = 1;
+  private static final int FIRST_USER_OID = 16384;
+
+  /** Record, tsvector and arrays of other text-like types. */
+  private static final java.util.Set<Integer> TEXT_CARRIERS =
+      java.util.Set.of(2249, 3614, 1003, 1002, 143, 199, 3807, 2287);
 
   private final ValueMasker masker;
   private final ContentScanner scanner;
@@ -87,7 +93,12 @@ final class ValueMasking {
       byte[] digits = binary ? binaryDigits(typeOid, value) : value;
       return digits != null && scanner.scan(digits, 0, digits.length) != null ? null : value;
     }
-    return value;
+    if (!binary) {
+      // Any other type's text (records, arrays, tsvector, …) can quote a value.
+      return orNull(scanner.scan(value, 0, value.length), value);
+    }
+    // Binary values that can hold text but that the gateway does not decode: fail closed.
+    return TEXT_CARRIERS.contains(typeOid) || typeOid >= FIRST_USER_OID ? null : value;
   }
 
   /** A diagnostic or notification text after the detectors. */

@@ -1,11 +1,13 @@
 package io.portcullis.node.pipeline;
 
+import io.portcullis.node.audit.SessionRecorder;
 import io.portcullis.node.policy.Judgement;
 import io.portcullis.node.policy.RowLimits;
 import io.portcullis.node.policy.SessionPolicy;
 import io.portcullis.persistence.approval.Approval;
 import io.portcullis.persistence.approval.ApprovalId;
 import io.portcullis.persistence.approval.ApprovalRequest;
+import io.portcullis.persistence.audit.SessionEvent;
 import io.portcullis.policy.rules.ApprovalTerms;
 import io.portcullis.protocol.BackendMessage;
 import io.portcullis.protocol.BackendMessage.ErrorResponse;
@@ -16,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.stream.Attributes;
@@ -66,9 +69,11 @@ public final class PolicyStage
       new BidiShape<>(requestsIn, requestsOut, responsesIn, responsesOut);
 
   private final SessionPolicy policy;
+  private final SessionRecorder recorder;
 
-  public PolicyStage(SessionPolicy policy) {
+  public PolicyStage(SessionPolicy policy, SessionRecorder recorder) {
     this.policy = policy;
+    this.recorder = recorder;
   }
 
   @Override
@@ -78,6 +83,9 @@ public final class PolicyStage
 
   /** A refusal whose replacement was sent before the {@code syncPoint}-th ReadyForQuery. */
   private record Refusal(long syncPoint, ErrorResponse error) {}
+
+  /** A judged message whose journal entries were written, or could not be. */
+  private record Journaled(FrontendMessage message, Judgement judgement, Throwable failure) {}
 
   /** A statement waiting for approval, and what to send instead if it is not given. */
   private record Held(FrontendMessage message, Judgement.Hold hold) {
@@ -100,9 +108,14 @@ public final class PolicyStage
       private AsyncCallback<Approval.Outcome> outcomes;
       private AsyncCallback<ApprovalId> decided;
       private AsyncCallback<Throwable> approvalFailures;
+      private AsyncCallback<Journaled> journaled;
+
+      /** The journal number of the statement being judged, held or sent; 0 if it has none. */
+      private long statement;
 
       @Override
       public void preStart() {
+        journaled = createAsyncCallback(this::onJournaled);
         outcomes = createAsyncCallback(this::onOutcome);
         decided = createAsyncCallback(this::claim);
         approvalFailures = createAsyncCallback(this::onApprovalFailure);
@@ -116,15 +129,21 @@ public final class PolicyStage
               public void onPush() {
                 FrontendMessage message = grab(requestsIn);
                 Judgement judgement = policy.judge(message);
-                if (judgement instanceof Judgement.Refuse refuse) {
-                  refuse(refuse.replacement(), refuse.error());
-                } else if (judgement instanceof Judgement.Hold hold) {
-                  held = new Held(message, hold);
-                  heldAnnounced = false;
-                  await(policy.approvals().submit(hold.request()));
-                } else {
-                  send(message, ((Judgement.Forward) judgement).rowLimit());
+                List<SessionEvent> entries = policy.takeJournalEntries();
+                statement =
+                    entries.isEmpty()
+                        ? 0
+                        : ((SessionEvent.StatementReceived) entries.get(0)).statement();
+                if (entries.isEmpty()) {
+                  act(message, judgement);
+                  return;
                 }
+                // Nothing of the statement goes upstream before the journal holds it.
+                recorder
+                    .append(entries)
+                    .whenComplete(
+                        (done, failure) ->
+                            journaled.invoke(new Journaled(message, judgement, failure)));
               }
 
               @Override
@@ -207,7 +226,38 @@ public final class PolicyStage
             });
       }
 
+      private void act(FrontendMessage message, Judgement judgement) {
+        if (judgement instanceof Judgement.Refuse refuse) {
+          refuse(refuse.replacement(), refuse.error());
+        } else if (judgement instanceof Judgement.Hold hold) {
+          held = new Held(message, hold);
+          heldAnnounced = false;
+          await(policy.approvals().submit(hold.request()));
+        } else {
+          send(message, ((Judgement.Forward) judgement).rowLimit());
+        }
+      }
+
+      private void onJournaled(Journaled result) {
+        if (isClosed(requestsOut)) {
+          return;
+        }
+        if (result.failure() == null) {
+          act(result.message(), result.judgement());
+        } else {
+          log.warn(
+              "the audit journal did not take a statement ({}); it is refused",
+              result.failure().toString());
+          refuse(policy.refusalReplacement(result.message()), SessionPolicy.journalUnavailable());
+        }
+      }
+
       private void send(FrontendMessage message, Optional<RowLimits.Limit> rowLimit) {
+        if (message instanceof FrontendMessage.Query
+            || message instanceof FrontendMessage.Bind
+            || message instanceof FrontendMessage.FunctionCall) {
+          recorder.forwarded(statement);
+        }
         rowLimits.sent(message, rowLimit, syncPointsSent);
         if (endsBatch(message)) {
           syncPointsSent++;

@@ -1,5 +1,6 @@
 package io.portcullis.node.pipeline;
 
+import io.portcullis.node.audit.SessionRecorder;
 import io.portcullis.node.policy.SessionPolicy;
 import io.portcullis.protocol.BackendMessage;
 import io.portcullis.protocol.FrontendMessage;
@@ -22,14 +23,18 @@ public record SessionStages(
 
   /** Makes the stages of a new session. */
   public interface Factory {
-    SessionStages create(SessionPolicy policy, MaskingStage masking);
+    SessionStages create(SessionPolicy policy, SessionRecorder recorder, MaskingStage masking);
   }
 
-  /** The gateway's own stages: the session's policy and masking are enforced. */
-  public static SessionStages enforcing(SessionPolicy policy, MaskingStage masking) {
+  /**
+   * The gateway's own stages: the session's policy and masking are enforced, and every statement is
+   * journaled before it runs.
+   */
+  public static SessionStages enforcing(
+      SessionPolicy policy, SessionRecorder recorder, MaskingStage masking) {
     return new SessionStages(
         Flow.<FrontendMessage>create().named("auth"),
-        BidiFlow.fromGraph(new PolicyStage(policy)).named("policy"),
+        BidiFlow.fromGraph(new PolicyStage(policy, recorder)).named("policy"),
         Flow.<FrontendMessage>create().named("approval"),
         BidiFlow.fromGraph(masking).named("masking"));
   }

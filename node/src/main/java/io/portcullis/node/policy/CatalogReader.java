@@ -85,17 +85,25 @@ public final class CatalogReader {
       """;
 
   /**
-   * Every column of every user table, view and foreign table, by relation OID, with the root of
-   * each partition's tree.
+   * Every column of every user table, view and foreign table, by relation OID, with the table at
+   * the top of each partition's or inheritance child's tree.
    */
   private static final String COLUMNS =
       """
       SELECT c.oid, n.nspname, c.relname, c.relkind, a.attnum, a.attname, a.atttypid, a.attisdropped,
-             rn.nspname AS root_schema, r.relname AS root_name
+             a.attgenerated <> '' AS generated, rn.nspname AS root_schema, r.relname AS root_name
         FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace
         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
-        LEFT JOIN pg_class r ON c.relispartition AND r.oid = pg_partition_root(c.oid)
+        LEFT JOIN LATERAL (
+          WITH RECURSIVE up(oid, depth) AS (
+            SELECT c.oid, 0
+            UNION ALL
+            SELECT i.inhparent, up.depth + 1 FROM pg_inherits i JOIN up ON i.inhrelid = up.oid
+          )
+          SELECT oid FROM up WHERE depth > 0 ORDER BY depth DESC LIMIT 1
+        ) top ON true
+        LEFT JOIN pg_class r ON r.oid = top.oid
         LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace
        WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm')
          AND n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -125,11 +133,13 @@ public final class CatalogReader {
         int oid = 0;
         List<String> columns = null;
         List<Integer> types = null;
+        Set<Integer> generated = null;
         while (rows.next()) {
           if (columns == null || rows.getInt("oid") != oid) {
             oid = rows.getInt("oid");
             columns = new ArrayList<>();
             types = new ArrayList<>();
+            generated = new HashSet<>();
             relations.put(
                 oid,
                 new Relation(
@@ -138,6 +148,7 @@ public final class CatalogReader {
                     Relations.Kind.of(rows.getString("relkind").charAt(0)),
                     columns,
                     types,
+                    generated,
                     root(rows.getString("root_schema"), rows.getString("root_name"))));
           }
           // Numbers are dense from 1 (dropped columns keep theirs), so the list index is number -
@@ -145,6 +156,9 @@ public final class CatalogReader {
           boolean dropped = rows.getBoolean("attisdropped");
           columns.add(dropped ? null : rows.getString("attname"));
           types.add(dropped ? 0 : rows.getInt("atttypid"));
+          if (rows.getBoolean("generated")) {
+            generated.add(rows.getInt("attnum"));
+          }
         }
       }
     } finally {

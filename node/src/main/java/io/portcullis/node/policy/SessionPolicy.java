@@ -5,6 +5,7 @@ import io.portcullis.node.audit.AuditLog;
 import io.portcullis.persistence.approval.Approval;
 import io.portcullis.persistence.approval.ApprovalRequest;
 import io.portcullis.persistence.approval.ApprovalStatus;
+import io.portcullis.persistence.audit.SessionEvent;
 import io.portcullis.policy.catalog.CatalogDependencies;
 import io.portcullis.policy.identity.Identity;
 import io.portcullis.policy.masking.MaskingPolicy.SessionMasking;
@@ -45,6 +46,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,6 +86,14 @@ public final class SessionPolicy {
   /** Row limits of allowed extended-protocol statements, by name, for the portals bound to them. */
   private final Map<String, RowLimits.Limit> limited = new HashMap<>();
 
+  /** Statements prepared over the extended protocol, by name: what their Binds run. */
+  private final Map<String, Judged> judged = new HashMap<>();
+
+  /** What the journal must hold before the message just judged may go on. */
+  private final List<SessionEvent> journalEntries = new ArrayList<>();
+
+  private final UnaryOperator<String> displayMask;
+
   /**
    * Text that no PostgreSQL accepts, unique to the session, so that the upstream's error for it
    * cannot be confused with the error of any real statement.
@@ -93,6 +103,7 @@ public final class SessionPolicy {
 
   private String applicationName = "";
   private boolean catalogChanging;
+  private long statements;
   private boolean standardConformingStrings = true;
 
   public SessionPolicy(
@@ -103,8 +114,10 @@ public final class SessionPolicy {
       TargetCatalogs catalogs,
       Identity identity,
       String target,
-      InetAddress clientAddress) {
+      InetAddress clientAddress,
+      UnaryOperator<String> displayMask) {
     this.sessionId = sessionId;
+    this.displayMask = displayMask;
     this.policy = policy;
     this.analyzer = analyzer;
     this.approvals = approvals;
@@ -173,23 +186,35 @@ public final class SessionPolicy {
     if (message instanceof Parse parse) {
       reviewed.remove(parse.name());
       limited.remove(parse.name());
+      judged.remove(parse.name());
       return judge(message, parse.sql(), analyzer.analyze(parse.sql(), standardConformingStrings));
     }
     if (message instanceof Bind bind && reviewed.containsKey(bind.statement())) {
       Reviewed statement = reviewed.get(bind.statement());
-      return hold(
-          message,
-          statement.text(),
+      List<String> values =
           BoundValues.display(
-              statement.parameterTypes(), bind.parameterFormats(), bind.parameters()),
-          statement.verdict());
+              statement.parameterTypes(), bind.parameterFormats(), bind.parameters());
+      Judgement hold = hold(message, statement.text(), values, statement.verdict());
+      journal(bind, statement.text(), values, statement.verdict(), hold);
+      return hold;
     }
     if (message instanceof Bind bind) {
+      Judged statement = judged.get(bind.statement());
+      if (statement != null) {
+        journal(
+            bind,
+            statement.text(),
+            BoundValues.display(
+                statement.parameterTypes(), bind.parameterFormats(), bind.parameters()),
+            statement.verdict(),
+            null);
+      }
       return new Judgement.Forward(Optional.ofNullable(limited.get(bind.statement())));
     }
     if (message instanceof Close close && close.target() == 'S') {
       reviewed.remove(close.name());
       limited.remove(close.name());
+      judged.remove(close.name());
       return Judgement.Forward.unlimited();
     }
     if (message instanceof FunctionCall call) {
@@ -211,6 +236,15 @@ public final class SessionPolicy {
     Optional<CatalogDependencies> catalog =
         catalogs.current(target).map(TargetCatalog::dependencies);
     if (catalog.isEmpty() && statements.stream().anyMatch(SessionPolicy::namesObjects)) {
+      Verdict unknown =
+          new Verdict(
+              Decision.DENY,
+              List.of(),
+              "the target's catalog has not been read yet",
+              current.version(),
+              OptionalLong.empty(),
+              Optional.empty());
+      journal(message, text, List.of(), unknown, null);
       return new Judgement.Refuse(replacementFor(message), catalogUnknown());
     }
     List<StatementAnalysis> resolved = new ArrayList<>(statements.size());
@@ -220,6 +254,27 @@ public final class SessionPolicy {
     }
     Verdict verdict = inferenceGuarded(current, current.evaluateAll(context, resolved), resolved);
     record(resolved, verdict, now);
+    Judgement judgement = judged(message, text, resolved, verdict, current, context);
+    if (message instanceof Parse parse && verdict.decision() == Decision.ALLOW) {
+      // Recorded when bound: with its values, and only if it runs.
+      judged.put(parse.name(), new Judged(text, parse.parameterTypes(), verdict));
+    } else {
+      List<String> arguments =
+          message instanceof FunctionCall call
+              ? BoundValues.display(new int[0], call.argumentFormats(), call.arguments())
+              : List.of();
+      journal(message, text, arguments, verdict, judgement);
+    }
+    return judgement;
+  }
+
+  private Judgement judged(
+      FrontendMessage message,
+      String text,
+      List<StatementAnalysis> resolved,
+      Verdict verdict,
+      Policy current,
+      StatementContext context) {
     if (verdict.decision() == Decision.DENY) {
       return new Judgement.Refuse(replacementFor(message), refusal(verdict, current));
     }
@@ -248,6 +303,59 @@ public final class SessionPolicy {
             ? BoundValues.display(new int[0], call.argumentFormats(), call.arguments())
             : List.of();
     return hold(message, text, arguments, verdict);
+  }
+
+  /**
+   * The events the journal must hold before the message just judged may go on (a statement and what
+   * was decided about it); empty for messages that carry none. Taken once.
+   */
+  public List<SessionEvent> takeJournalEntries() {
+    List<SessionEvent> entries = List.copyOf(journalEntries);
+    journalEntries.clear();
+    return entries;
+  }
+
+  private void journal(
+      FrontendMessage message,
+      String text,
+      List<String> values,
+      Verdict verdict,
+      Judgement judgement) {
+    Instant now = Instant.now();
+    long statement = ++statements;
+    String protocol =
+        message instanceof Query
+            ? "simple"
+            : message instanceof FunctionCall ? "function-call" : "extended";
+    String statementName =
+        message instanceof Parse parse
+            ? parse.name()
+            : message instanceof Bind bind ? bind.statement() : "";
+    String portalName = message instanceof Bind bind ? bind.portal() : "";
+    journalEntries.add(
+        new SessionEvent.StatementReceived(
+            SessionEvent.SCHEMA_VERSION,
+            now,
+            statement,
+            text,
+            protocol,
+            statementName,
+            portalName,
+            values.stream().map(displayMask).toList(),
+            null));
+    journalEntries.add(
+        new SessionEvent.PolicyDecided(
+            SessionEvent.SCHEMA_VERSION,
+            now,
+            statement,
+            verdict.decision().policyName(),
+            verdict.ruleIds(),
+            verdict.policyVersion(),
+            verdict.reason(),
+            judgement instanceof Judgement.Hold hold
+                ? Optional.of(hold.request().entityId())
+                : Optional.empty(),
+            null));
   }
 
   /** A statement the policy sends for review waits for approval, unless a grant covers it. */
@@ -313,6 +421,19 @@ public final class SessionPolicy {
     grants.put(request.ruleIds(), until);
   }
 
+  /** What goes upstream instead of a message the gateway refuses on its own account. */
+  public FrontendMessage refusalReplacement(FrontendMessage message) {
+    return replacementFor(message);
+  }
+
+  /** Told to a client whose statement could not be journaled, so it did not run. */
+  public static ErrorResponse journalUnavailable() {
+    return ErrorResponse.error(
+        "57P03",
+        "the audit journal is unavailable, so the statement was not run; it is accepted again as"
+            + " soon as the journal can be written");
+  }
+
   /**
    * A Parse is replaced by a Parse (so the error comes at Parse and the batch is skipped to Sync),
    * a Bind by a Bind of a statement that does not exist (likewise); a Query or FunctionCall by a
@@ -339,6 +460,9 @@ public final class SessionPolicy {
       return text.strip();
     }
   }
+
+  /** A statement prepared over the extended protocol and allowed. */
+  private record Judged(String text, int[] parameterTypes, Verdict verdict) {}
 
   /** EXECUTE name is judged as the PREPARE of that name was; an unknown name stays unparsed. */
   private StatementAnalysis resolvePrepared(StatementAnalysis statement) {

@@ -3,6 +3,7 @@ package io.portcullis.node.session;
 import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslHandler;
 import io.portcullis.node.audit.AuditLog;
+import io.portcullis.node.audit.SessionRecorder;
 import io.portcullis.node.control.SessionControl;
 import io.portcullis.node.masking.ExemptionEvent;
 import io.portcullis.node.masking.IdentityMasking;
@@ -14,10 +15,15 @@ import io.portcullis.node.policy.SessionPolicy;
 import io.portcullis.node.session.StartupNegotiation.Accepted;
 import io.portcullis.node.upstream.UpstreamConnection;
 import io.portcullis.persistence.CborSerializable;
+import io.portcullis.persistence.audit.SessionEvent;
+import io.portcullis.persistence.audit.SessionJournal;
 import io.portcullis.policy.identity.Identity;
 import io.portcullis.policy.identity.LoginAttempt;
 import io.portcullis.policy.identity.LoginEvent;
 import io.portcullis.policy.identity.LoginOutcome;
+import io.portcullis.policy.masking.ContentScanner;
+import io.portcullis.policy.masking.MaskStrategy;
+import io.portcullis.policy.rules.Policy;
 import io.portcullis.protocol.BackendMessage;
 import io.portcullis.protocol.BackendMessage.ErrorResponse;
 import io.portcullis.protocol.FrontendDecoder;
@@ -34,8 +40,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -74,6 +82,13 @@ public final class SessionActor {
 
   private record PipelineEnded() implements Command {}
 
+  private record JournalOpened(UpstreamConnection upstream) implements Command {}
+
+  private record JournalUnavailable(UpstreamConnection upstream, Throwable cause)
+      implements Command {}
+
+  private record JournalClosed() implements Command {}
+
   private record CredentialExpired() implements Command {}
 
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -91,6 +106,9 @@ public final class SessionActor {
   private UpstreamConnection upstream;
   private int processId;
   private int secretKey;
+  private String sessionId;
+  private ActorRef<SessionJournal.Command> journal;
+  private SessionRecorder recorder;
 
   private SessionActor(
       ActorContext<Command> context, Channel client, Accepted startup, SessionServices services) {
@@ -248,12 +266,98 @@ public final class SessionActor {
                       + startup.target().name()
                       + "'; the gateway log has details");
             })
-        .onMessage(UpstreamReady.class, ready -> active(ready.upstream()))
+        .onMessage(UpstreamReady.class, ready -> openJournal(ready.upstream()))
+        .build();
+  }
+
+  /**
+   * The session's journal starts with who connected, from where and to what; the session begins
+   * only once that is durable. A journal that cannot be written refuses the login.
+   */
+  private Behavior<Command> openJournal(UpstreamConnection connection) {
+    upstream = connection;
+    sessionId = UUID.randomUUID().toString();
+    journal = context.spawn(SessionJournal.create(sessionId), "journal");
+    recorder =
+        new SessionRecorder(
+            journal,
+            context.getSystem(),
+            services.audit().writeTimeout(),
+            services.audit().sampleLimits());
+    context.pipeToSelf(
+        recorder.append(List.of(opened())),
+        (done, failure) ->
+            failure == null
+                ? new JournalOpened(connection)
+                : new JournalUnavailable(connection, failure));
+    return starting()
+        .onMessage(ClientDisconnected.class, gone -> Behaviors.stopped())
+        .onMessage(FromClient.class, this::hold)
+        .onMessage(JournalOpened.class, opened -> active(opened.upstream()))
+        .onMessage(
+            JournalUnavailable.class,
+            failed -> {
+              context
+                  .getLog()
+                  .warn("the audit journal did not record a login: {}", failed.cause().toString());
+              return fatal(
+                  "57P03",
+                  "the audit journal is unavailable, so no session can start; try again once it"
+                      + " can be written");
+            })
+        .build();
+  }
+
+  private SessionEvent.SessionOpened opened() {
+    InetSocketAddress address = (InetSocketAddress) client.remoteAddress();
+    SslHandler tls = client.pipeline().get(SslHandler.class);
+    Policy policy = services.policy().get();
+    String role =
+        startup
+            .target()
+            .setRoleFor(identity.subject())
+            .orElse(startup.target().loginFor(identity.groups()).user());
+    return new SessionEvent.SessionOpened(
+        SessionEvent.SCHEMA_VERSION,
+        Instant.now(),
+        sessionId,
+        services.audit().node(),
+        identity.subject(),
+        identity.issuer(),
+        identity.groups().stream().sorted().toList(),
+        identity.agent(),
+        address.getAddress().getHostAddress(),
+        address.getPort(),
+        upstream.parameters().stream()
+            .filter(status -> status.name().equals("application_name"))
+            .map(BackendMessage.ParameterStatus::value)
+            .findFirst()
+            .orElse(""),
+        tls == null ? Optional.empty() : Optional.of(tls.engine().getSession().getProtocol()),
+        tls == null ? Optional.empty() : Optional.of(tls.engine().getSession().getCipherSuite()),
+        startup.target().name(),
+        role,
+        policy.version(),
+        policy.masking().forIdentity(identity).exemptions(),
+        null);
+  }
+
+  /** Records how the session ended, then stops (at the latest after the write timeout). */
+  private Behavior<Command> closing(String reason) {
+    context.pipeToSelf(
+        recorder.append(
+            List.of(
+                new SessionEvent.SessionClosed(
+                    SessionEvent.SCHEMA_VERSION, Instant.now(), reason, null))),
+        (done, failure) -> new JournalClosed());
+    return Behaviors.receive(Command.class)
+        .onMessage(JournalClosed.class, closed -> Behaviors.stopped())
+        .onAnyMessage(other -> Behaviors.same())
+        .onSignal(PostStop.class, this::closeChannels)
         .build();
   }
 
   private Behavior<Command> active(UpstreamConnection connection) {
-    upstream = connection;
     List<BackendMessage> greeting = new ArrayList<>();
     greeting.add(BackendMessage.AuthenticationOk.INSTANCE);
     greeting.addAll(connection.parameters());
@@ -267,14 +371,13 @@ public final class SessionActor {
             identity.subject(),
             startup.target().name());
     scheduleCredentialExpiry();
-    String sessionId = UUID.randomUUID().toString();
     context.pipeToSelf(
         SessionPipeline.run(
             client,
             connection.channel(),
             greeting,
             List.copyOf(pending),
-            services.stages().create(sessionPolicy(sessionId), masking(sessionId)),
+            services.stages().create(sessionPolicy(sessionId), recorder, masking(sessionId)),
             services.dispatchers().on(client.eventLoop()),
             Materializer.matFromSystem(context.getSystem())),
         (done, failure) -> new PipelineEnded());
@@ -288,7 +391,7 @@ public final class SessionActor {
         .onMessage(
             EndSession.class,
             end ->
-                fatal(
+                ended(
                     "57P01",
                     "terminating connection due to administrator command: " + end.reason()))
         .onMessage(
@@ -298,13 +401,15 @@ public final class SessionActor {
                 scheduleCredentialExpiry();
                 return Behaviors.same();
               }
-              return fatal(
+              return ended(
                   "57P01",
                   "terminating connection: the session's credential expired at "
                       + credentialExpiry.orElseThrow()
                       + "; reconnect with a new token or certificate");
             })
-        .onMessage(PipelineEnded.class, ended -> Behaviors.stopped())
+        .onMessage(
+            PipelineEnded.class,
+            ended -> closing("the client or the upstream closed the connection"))
         .onSignal(PostStop.class, this::closeChannels)
         .build();
   }
@@ -339,9 +444,24 @@ public final class SessionActor {
             services.catalogs(),
             identity,
             startup.target().name(),
-            ((InetSocketAddress) client.remoteAddress()).getAddress());
+            ((InetSocketAddress) client.remoteAddress()).getAddress(),
+            displayMask());
     upstream.parameters().forEach(status -> policy.parameterChanged(status.name(), status.value()));
     return policy;
+  }
+
+  /**
+   * Bound values as the journal shows them: through the content detectors of the identity's masking
+   * rules at the session's start.
+   */
+  private UnaryOperator<String> displayMask() {
+    ContentScanner scanner =
+        new ContentScanner(
+            services.policy().get().masking().forIdentity(identity).detectors(), services.masker());
+    return value -> {
+      String masked = scanner.scan(value);
+      return masked == null ? MaskStrategy.Redact.DEFAULT_TEXT : masked;
+    };
   }
 
   private MaskingStage masking(String sessionId) {
@@ -364,7 +484,8 @@ public final class SessionActor {
                             exempt))),
             () -> services.catalogs().current(target),
             services.analyzer(),
-            services.masker());
+            services.masker(),
+            recorder);
     return new MaskingStage(
         masker, (sql, parameters) -> services.lineages().of(target, sql, parameters));
   }
@@ -397,6 +518,13 @@ public final class SessionActor {
     }
     pending.add(from.message());
     return Behaviors.same();
+  }
+
+  /** Ends an active session with an error to the client, which the journal records. */
+  private Behavior<Command> ended(String sqlState, String message) {
+    client.writeAndFlush(ErrorResponse.fatal(sqlState, message));
+    LocalClose.close(client);
+    return closing(message);
   }
 
   private Behavior<Command> fatal(String sqlState, String message) {

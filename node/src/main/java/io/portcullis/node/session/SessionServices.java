@@ -1,6 +1,7 @@
 package io.portcullis.node.session;
 
 import io.portcullis.node.approval.Approvals;
+import io.portcullis.node.config.AuditSettings;
 import io.portcullis.node.masking.Lineages;
 import io.portcullis.node.pipeline.EventLoopDispatchers;
 import io.portcullis.node.pipeline.SessionStages;
@@ -23,6 +24,7 @@ public record SessionServices(
     TargetCatalogs catalogs,
     Lineages lineages,
     ValueMasker masker,
+    AuditSettings audit,
     SessionStages.Factory stages,
     EventLoopDispatchers dispatchers,
     SessionLifetime lifetime,

@@ -1,7 +1,10 @@
 package io.portcullis.node.benchmarks;
 
+import io.portcullis.node.audit.Completions;
+import io.portcullis.node.audit.ResultRecord;
 import io.portcullis.node.masking.ResultMasker;
 import io.portcullis.node.policy.TargetCatalog;
+import io.portcullis.persistence.audit.SessionEvent.StatementCompleted;
 import io.portcullis.policy.catalog.CatalogDependencies;
 import io.portcullis.policy.catalog.Relations;
 import io.portcullis.policy.catalog.Relations.Relation;
@@ -60,6 +63,25 @@ public class MaskingBenchmark {
   private static final int NUMERIC = 1700;
   private static final int DATE = 1082;
 
+  /** Masking alone: the statements have no journal numbers, so no result is recorded. */
+  private static final Completions NOT_JOURNALED =
+      new Completions() {
+        @Override
+        public long nextForwarded() {
+          return 0;
+        }
+
+        @Override
+        public ResultRecord.Limits limits() {
+          return new ResultRecord.Limits(0, 0);
+        }
+
+        @Override
+        public void completed(StatementCompleted event) {
+          throw new AssertionError("nothing is journaled here");
+        }
+      };
+
   private ResultMasker unprotected;
   private ResultMasker protectedColumns;
   private DataRow ledgerRow;
@@ -78,10 +100,22 @@ public class MaskingBenchmark {
             Map.of(
                 CUSTOMERS,
                 new Relation(
-                    "bench", "customers", Relations.Kind.TABLE, names, types, Optional.empty()),
+                    "bench",
+                    "customers",
+                    Relations.Kind.TABLE,
+                    names,
+                    types,
+                    Set.of(),
+                    Optional.empty()),
                 LEDGER,
                 new Relation(
-                    "bench", "ledger", Relations.Kind.TABLE, names, types, Optional.empty())));
+                    "bench",
+                    "ledger",
+                    Relations.Kind.TABLE,
+                    names,
+                    types,
+                    Set.of(),
+                    Optional.empty())));
     TargetCatalog catalog = new TargetCatalog(CatalogDependencies.empty(), relations);
     ValueMasker masker = new ValueMasker(new byte[32]);
     unprotected = masker(rules, catalog, masker, LEDGER, "SELECT * FROM bench.ledger");
@@ -111,7 +145,8 @@ public class MaskingBenchmark {
   private static ResultMasker masker(
       SessionMasking rules, TargetCatalog catalog, ValueMasker masker, int table, String sql) {
     ResultMasker result =
-        new ResultMasker(() -> rules, () -> Optional.of(catalog), new SqlAnalyzer(), masker);
+        new ResultMasker(
+            () -> rules, () -> Optional.of(catalog), new SqlAnalyzer(), masker, NOT_JOURNALED);
     result.onFrontend(new FrontendMessage.Query(sql));
     List<Column> columns =
         List.of(

@@ -2,7 +2,10 @@ package io.portcullis.node.masking;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.portcullis.node.audit.Completions;
+import io.portcullis.node.audit.ResultRecord;
 import io.portcullis.node.policy.TargetCatalog;
+import io.portcullis.persistence.audit.SessionEvent.StatementCompleted;
 import io.portcullis.policy.catalog.CatalogDependencies;
 import io.portcullis.policy.catalog.Relations;
 import io.portcullis.policy.catalog.Relations.Relation;
@@ -17,6 +20,7 @@ import io.portcullis.protocol.BackendMessage.RowDescription;
 import io.portcullis.protocol.BackendMessage.RowDescription.Column;
 import io.portcullis.protocol.FrontendMessage;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -46,12 +50,41 @@ class ResultMaskerTest {
                       Relations.Kind.TABLE,
                       List.of("name", "ssn"),
                       List.of(TEXT, TEXT),
+                      Set.of(),
                       Optional.empty()))));
 
   private final AtomicReference<SessionMasking> rules = new AtomicReference<>(rules("ssn"));
+
+  /** Statements numbered from 1 as they are sent; what each returned, as the journal gets it. */
+  private final List<StatementCompleted> completed = new ArrayList<>();
+
+  private final Completions completions =
+      new Completions() {
+        private long statements;
+
+        @Override
+        public long nextForwarded() {
+          return ++statements;
+        }
+
+        @Override
+        public ResultRecord.Limits limits() {
+          return new ResultRecord.Limits(1, 1024);
+        }
+
+        @Override
+        public void completed(StatementCompleted event) {
+          completed.add(event);
+        }
+      };
+
   private final ResultMasker masker =
       new ResultMasker(
-          rules::get, () -> Optional.of(CATALOG), new SqlAnalyzer(), new ValueMasker(new byte[32]));
+          rules::get,
+          () -> Optional.of(CATALOG),
+          new SqlAnalyzer(),
+          new ValueMasker(new byte[32]),
+          completions);
 
   private static SessionMasking rules(String... columns) {
     StringBuilder policy = new StringBuilder("default: allow\nmasking:\n  columns:\n");
@@ -152,6 +185,20 @@ class ResultMaskerTest {
     back(new BackendMessage.CommandComplete("SELECT 1"));
     back(NAME_AND_SSN);
     assertThat(values(back(row("Carol", "345-67-8912")))).containsExactly("Carol", "****");
+    back(row("Dora", "456-78-9123"));
+    back(new BackendMessage.CommandComplete("SELECT 2"));
+    assertThat(completed).hasSize(2);
+    StatementCompleted second = completed.get(1);
+    assertThat(second.statement()).as("one journal number per query").isEqualTo(1);
+    assertThat(second.commandTag()).contains("SELECT 2");
+    assertThat(second.rows()).isEqualTo(2);
+    assertThat(second.sample())
+        .as("the first row only, masked")
+        .containsExactly(List.of("Carol", "****"));
+    assertThat(second.sampleComplete()).isFalse();
+    assertThat(second.resultDigest())
+        .matches("[0-9a-f]{64}")
+        .isNotEqualTo(completed.get(0).resultDigest());
   }
 
   @Test

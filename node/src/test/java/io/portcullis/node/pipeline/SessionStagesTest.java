@@ -69,7 +69,7 @@ class SessionStagesTest {
                           }
                           return message;
                         })));
-    gateway = GatewayNode.start(TestGateway.config(""), (policy, masking) -> stages);
+    gateway = GatewayNode.start(TestGateway.config(""), (policy, recorder, masking) -> stages);
   }
 
   @AfterAll

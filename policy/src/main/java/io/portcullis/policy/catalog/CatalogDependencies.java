@@ -114,6 +114,25 @@ public final class CatalogDependencies {
   }
 
   /**
+   * Whether the statement calls a function defined in the database that reads a relation or whose
+   * body cannot be followed: its result can carry whatever that function reads, which a plan does
+   * not show.
+   */
+  public boolean callsDatabaseFunction(StatementAnalysis statement) {
+    for (String function : statement.functions()) {
+      if (functionCalled.containsKey(function) || opaqueFunctions.contains(function)) {
+        return true;
+      }
+      for (String opaque : opaqueFunctions) {
+        if (opaque.endsWith("." + function)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
    * Functions whose effects are unknown, by {@code schema.name}: not written in SQL, or SQL calling
    * one of those, directly or not.
    */

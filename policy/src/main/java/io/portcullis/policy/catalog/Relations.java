@@ -1,5 +1,6 @@
 package io.portcullis.policy.catalog;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -40,7 +41,9 @@ public final class Relations {
   /**
    * @param columns by column number less one; null where a column was dropped
    * @param types the columns' type OIDs, by column number less one
-   * @param partitionRoot for a partition, the partitioned table at the top of its tree
+   * @param generated the numbers of generated columns (left out of {@code COPY table TO})
+   * @param partitionRoot for a partition or an inheritance child, the table at the top of its tree,
+   *     whose masking rules cover it
    */
   public record Relation(
       String schema,
@@ -48,6 +51,7 @@ public final class Relations {
       Kind kind,
       List<String> columns,
       List<Integer> types,
+      Set<Integer> generated,
       Optional<Name> partitionRoot) {
 
     /** The column's name, or null for a number the relation does not have. */
@@ -106,6 +110,17 @@ public final class Relations {
       }
     }
     return roots;
+  }
+
+  /** Every relation of this name, in any schema. */
+  public List<Relation> allNamed(String name) {
+    List<Relation> named = new ArrayList<>();
+    for (Relation relation : byOid.values()) {
+      if (relation.name().equals(name)) {
+        named.add(relation);
+      }
+    }
+    return named;
   }
 
   /** The relation with this schema and name, or null. */

@@ -1,0 +1,84 @@
+package io.portcullis.node.audit;
+
+import io.portcullis.persistence.audit.SessionEvent;
+import io.portcullis.persistence.audit.SessionEvent.StatementCompleted;
+import io.portcullis.persistence.audit.SessionJournal;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+
+/**
+ * One session's way into its journal, shared by the session's stages (which run on one thread): the
+ * policy stage appends each statement and its decision and waits until they are durable; the
+ * masking stage appends what each statement returned. Statements are numbered from 1 in the order
+ * they arrive; the numbers of the statements sent upstream wait here, in order, for the masking
+ * stage to match them to their results.
+ */
+public final class SessionRecorder implements Completions {
+
+  private final ActorRef<SessionJournal.Command> journal;
+  private final ActorSystem<?> system;
+  private final Duration writeTimeout;
+  private final ResultRecord.Limits limits;
+  private final Deque<Long> forwarded = new ArrayDeque<>();
+  private long statements;
+
+  /**
+   * @param writeTimeout how long an append may take before the journal counts as unavailable
+   */
+  public SessionRecorder(
+      ActorRef<SessionJournal.Command> journal,
+      ActorSystem<?> system,
+      Duration writeTimeout,
+      ResultRecord.Limits limits) {
+    this.journal = journal;
+    this.system = system;
+    this.writeTimeout = writeTimeout;
+    this.limits = limits;
+  }
+
+  /** The number of the next statement. */
+  public long nextStatement() {
+    return ++statements;
+  }
+
+  /** Appends events; completes once they are durable, fails after the write timeout. */
+  public CompletionStage<Done> append(List<SessionEvent> events) {
+    return AskPattern.ask(
+        journal,
+        replyTo -> new SessionJournal.Append(events, replyTo),
+        writeTimeout,
+        system.scheduler());
+  }
+
+  /** A recorded statement was sent upstream: its results will follow in this order. */
+  public void forwarded(long statement) {
+    forwarded.add(statement);
+  }
+
+  @Override
+  public long nextForwarded() {
+    Long statement = forwarded.poll();
+    return statement == null ? 0 : statement;
+  }
+
+  @Override
+  public ResultRecord.Limits limits() {
+    return limits;
+  }
+
+  /**
+   * Appends a statement's result without waiting: the client has it already, and the next
+   * statement's append, which is waited for, follows it into the journal.
+   */
+  @Override
+  public void completed(StatementCompleted event) {
+    journal.tell(new SessionJournal.Append(List.of(event), system.ignoreRef()));
+  }
+}

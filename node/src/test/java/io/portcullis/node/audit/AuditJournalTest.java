@@ -1,0 +1,365 @@
+package io.portcullis.node.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import io.portcullis.node.GatewayNode;
+import io.portcullis.node.testing.Cli;
+import io.portcullis.node.testing.TestGateway;
+import io.portcullis.node.testing.TestPostgres;
+import io.portcullis.persistence.audit.ChainCheck;
+import io.portcullis.persistence.audit.JournalReader;
+import io.portcullis.persistence.audit.SessionEvent;
+import io.portcullis.persistence.audit.SessionEvent.PolicyDecided;
+import io.portcullis.persistence.audit.SessionEvent.SessionClosed;
+import io.portcullis.persistence.audit.SessionEvent.SessionOpened;
+import io.portcullis.persistence.audit.SessionEvent.StatementCompleted;
+import io.portcullis.persistence.audit.SessionEvent.StatementReceived;
+import io.portcullis.policy.identity.DevIssuer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The audit journal end to end, with PostgreSQL as the journal: a scripted session through the
+ * gateway is read back event by event (identity, exact SQL, decisions, masked results), the chains
+ * verify, edits and deletions of journal rows are found, and a journal that cannot be written
+ * refuses statements without running them until it is back.
+ */
+class AuditJournalTest {
+
+  private static final String JOURNAL_DB = "portcullis_journal_it";
+  private static final String POLICY =
+      """
+      default: allow
+      rules:
+        - id: no-drop
+          when: {kinds: [ddl]}
+          decision: deny
+          reason: DDL is refused
+      masking:
+        columns:
+          - {id: ssn, columns: [audit_bank.customers.ssn], strategy: partial, keep: 4}
+        detectors:
+          - {id: ssns, kind: ssn, strategy: redact}
+      """;
+
+  @TempDir static Path dir;
+  private static GatewayNode gateway;
+  private static DevIssuer issuer;
+  private static Path config;
+
+  @BeforeAll
+  static void start() throws Exception {
+    try (Connection c = TestPostgres.direct("postgres");
+        Statement s = c.createStatement()) {
+      s.execute("DROP DATABASE IF EXISTS " + JOURNAL_DB + " WITH (FORCE)");
+      s.execute("CREATE DATABASE " + JOURNAL_DB);
+    }
+    try (Connection c = TestPostgres.direct();
+        Statement s = c.createStatement()) {
+      s.execute("DROP SCHEMA IF EXISTS audit_bank CASCADE");
+      s.execute(
+          """
+          CREATE SCHEMA audit_bank;
+          CREATE TABLE audit_bank.customers (id int PRIMARY KEY, name text, ssn text);
+          INSERT INTO audit_bank.customers VALUES
+            (1, 'Alice', '123-45-6789'), (2, 'Bob', '234-56-7891');
+          """);
+    }
+    Path policy = dir.resolve("policy.yaml");
+    Files.writeString(policy, POLICY);
+    Path key = dir.resolve("dev.jwk");
+    TestPostgres.Server pg = TestPostgres.server();
+    String journal =
+        """
+        portcullis.journal {
+          url = "%s"
+          user = "%s"
+          password = "%s"
+          write-timeout = 2s
+        }
+        """
+            .formatted(pg.jdbcUrl(JOURNAL_DB), pg.user(), pg.password());
+    gateway = TestGateway.start(TestGateway.policyWithDevTokens(policy, key) + journal);
+    issuer = DevIssuer.load(key);
+    config = dir.resolve("gateway.conf");
+    Files.writeString(config, journal);
+  }
+
+  @AfterAll
+  static void stop() {
+    gateway.close();
+  }
+
+  private static Connection agent() throws SQLException {
+    Properties props = new Properties();
+    props.setProperty("user", "recon-bot");
+    props.setProperty(
+        "password",
+        issuer.mint("recon-bot", Set.of("agents"), true, Duration.ofMinutes(5), "portcullis"));
+    props.setProperty("ApplicationName", "recon");
+    // Sent at login, not by a SET afterwards, so the session's record has it.
+    props.setProperty("assumeMinServerVersion", "15");
+    return DriverManager.getConnection(TestGateway.jdbcUrl(gateway, ""), props);
+  }
+
+  private static Connection journalDatabase() throws SQLException {
+    return TestPostgres.direct(JOURNAL_DB);
+  }
+
+  /** The events of every session in the journal, read as the CLI reads them. */
+  private static List<List<ChainCheck.Stored>> sessions() throws Exception {
+    ActorSystem<Void> system =
+        ActorSystem.create(
+            Behaviors.empty(),
+            "audit-read",
+            ConfigFactory.parseString("pekko.actor.provider = local")
+                .withFallback(ConfigFactory.load()));
+    try (Connection connection = journalDatabase()) {
+      JournalReader reader = new JournalReader(connection, system);
+      List<List<ChainCheck.Stored>> sessions = new java.util.ArrayList<>();
+      for (String session : reader.sessions()) {
+        sessions.add(reader.events(session));
+      }
+      return sessions;
+    } finally {
+      system.terminate();
+    }
+  }
+
+  @Test
+  void aScriptedSessionIsRecordedStatementByStatementAndVerifies() throws Exception {
+    try (Connection c = agent()) {
+      try (ResultSet rs =
+          c.createStatement()
+              .executeQuery("SELECT name, ssn FROM audit_bank.customers ORDER BY id")) {
+        rs.next();
+        assertThat(rs.getString(2)).isEqualTo("*******6789");
+      }
+      try (PreparedStatement insert =
+          c.prepareStatement("INSERT INTO audit_bank.customers VALUES (?, ?, ?)")) {
+        insert.setInt(1, 3);
+        insert.setString(2, "Carl");
+        insert.setString(3, "345-67-8912");
+        assertThat(insert.executeUpdate()).isEqualTo(1);
+      }
+      assertThatThrownBy(() -> c.createStatement().execute("DROP TABLE audit_bank.customers"))
+          .isInstanceOf(SQLException.class)
+          .hasMessageContaining("DDL is refused");
+    }
+    List<ChainCheck.Stored> events =
+        await(
+            () ->
+                sessions().stream()
+                    .filter(s -> contains(s, "DROP TABLE audit_bank.customers"))
+                    .filter(s -> s.get(s.size() - 1).event() instanceof SessionClosed)
+                    .findFirst()
+                    .orElse(null));
+    List<SessionEvent> session = events.stream().map(ChainCheck.Stored::event).toList();
+    SessionOpened opened = (SessionOpened) session.get(0);
+    assertThat(opened.subject()).isEqualTo("recon-bot");
+    assertThat(opened.groups()).containsExactly("agents");
+    assertThat(opened.agent()).isTrue();
+    assertThat(opened.applicationName()).isEqualTo("recon");
+    assertThat(opened.target()).isEqualTo("main");
+    assertThat(opened.clientAddress()).isEqualTo("127.0.0.1");
+
+    StatementReceived select = received(session, "SELECT name, ssn FROM audit_bank.customers");
+    assertThat(decision(session, select.statement()).decision()).isEqualTo("allow");
+    StatementCompleted selected = completed(session, select.statement());
+    assertThat(selected.commandTag()).contains("SELECT 2");
+    assertThat(selected.rows()).isEqualTo(2);
+    assertThat(selected.sample())
+        .containsExactly(List.of("Alice", "*******6789"), List.of("Bob", "*******7891"));
+    assertThat(selected.sampleComplete()).isTrue();
+    assertThat(selected.resultDigest()).matches("[0-9a-f]{64}");
+
+    StatementReceived insert = received(session, "INSERT INTO audit_bank.customers");
+    assertThat(insert.protocol()).isEqualTo("extended");
+    assertThat(insert.parameters()).containsExactly("3", "Carl", "****");
+    assertThat(completed(session, insert.statement()).commandTag()).contains("INSERT 0 1");
+
+    StatementReceived drop = received(session, "DROP TABLE audit_bank.customers");
+    PolicyDecided refused = decision(session, drop.statement());
+    assertThat(refused.decision()).isEqualTo("deny");
+    assertThat(refused.rules()).containsExactly("no-drop");
+    assertThat(session.get(session.size() - 1)).isInstanceOf(SessionClosed.class);
+    assertThat(session.toString()).doesNotContain("123-45-6789", "345-67-8912");
+
+    assertThat(ChainCheck.check(opened.session(), events)).isEmpty();
+    Cli.Run verify = Cli.portcullis("audit", "verify", "--config", config.toString());
+    assertThat(verify.exitCode()).as(verify.out() + verify.err()).isZero();
+    assertThat(verify.out()).contains("every chain is whole");
+  }
+
+  @Test
+  void verifyFindsAnEditedRowAndADeletedOne() throws Exception {
+    try (Connection c = agent()) {
+      c.createStatement().execute("SELECT 1");
+      c.createStatement().execute("SELECT 2");
+    }
+    String persistenceId =
+        await(
+            () -> {
+              try (Connection j = journalDatabase();
+                  ResultSet rs =
+                      j.createStatement()
+                          .executeQuery(
+                              "SELECT persistence_id FROM event_journal GROUP BY persistence_id"
+                                  + " HAVING count(*) >= 8 ORDER BY max(ordering) DESC LIMIT 1")) {
+                return rs.next() ? rs.getString(1) : null;
+              }
+            });
+    try (Connection j = journalDatabase();
+        Statement s = j.createStatement()) {
+      // A statement replaced by another statement of the same session, which decodes fine.
+      s.execute(
+          ("UPDATE event_journal SET event_payload = (SELECT event_payload FROM event_journal"
+                  + " WHERE persistence_id = '%1$s' AND sequence_number = 5)"
+                  + " WHERE persistence_id = '%1$s' AND sequence_number = 2")
+              .formatted(persistenceId));
+    }
+    Cli.Run edited = Cli.portcullis("audit", "verify", "--config", config.toString());
+    assertThat(edited.exitCode()).as(edited.out() + edited.err()).isEqualTo(1);
+    assertThat(edited.out()).as(edited.err()).contains("BROKEN session", ", event 3:");
+
+    try (Connection j = journalDatabase();
+        Statement s = j.createStatement()) {
+      s.execute("DELETE FROM event_journal WHERE persistence_id = '%s'".formatted(persistenceId));
+      // Another session loses one event in the middle.
+      s.execute(
+          "DELETE FROM event_journal WHERE ordering = (SELECT min(ordering) + 2 FROM event_journal"
+              + " WHERE persistence_id = (SELECT min(persistence_id) FROM event_journal))");
+    }
+    Cli.Run deleted = Cli.portcullis("audit", "verify", "--config", config.toString());
+    assertThat(deleted.exitCode()).isEqualTo(1);
+    assertThat(deleted.out()).contains("(deleted)");
+  }
+
+  @Test
+  void aJournalThatCannotBeWrittenRefusesStatementsAndTheSessionRecovers() throws Exception {
+    try (Connection c = agent()) {
+      c.createStatement().execute("SELECT 1");
+      try (Connection j = journalDatabase();
+          Statement s = j.createStatement()) {
+        s.execute("ALTER TABLE event_journal RENAME TO event_journal_away");
+      }
+      try {
+        assertThatThrownBy(
+                () ->
+                    c.createStatement()
+                        .execute("INSERT INTO audit_bank.customers VALUES (10, 'Lost', NULL)"))
+            .isInstanceOfSatisfying(
+                SQLException.class,
+                e -> {
+                  assertThat(e.getSQLState()).isEqualTo("57P03");
+                  assertThat(e.getMessage()).contains("audit journal is unavailable");
+                });
+      } finally {
+        try (Connection j = journalDatabase();
+            Statement s = j.createStatement()) {
+          s.execute("ALTER TABLE event_journal_away RENAME TO event_journal");
+        }
+      }
+      try (Connection direct = TestPostgres.direct();
+          ResultSet rs =
+              direct
+                  .createStatement()
+                  .executeQuery("SELECT count(*) FROM audit_bank.customers WHERE id = 10")) {
+        rs.next();
+        assertThat(rs.getInt(1)).as("nothing ran upstream").isZero();
+      }
+      // The same session goes on by itself once the journal can be written again.
+      await(
+          () -> {
+            try {
+              c.createStatement()
+                  .execute("INSERT INTO audit_bank.customers VALUES (11, 'Back', NULL)");
+              return true;
+            } catch (SQLException e) {
+              return null;
+            }
+          });
+    }
+  }
+
+  @Test
+  void aJournalInAProtectedTargetsDatabaseIsRefused() {
+    TestPostgres.Server pg = TestPostgres.server();
+    assertThatThrownBy(
+            () ->
+                TestGateway.start(
+                    "portcullis.journal.url = \"%s\"\n"
+                        .formatted(pg.jdbcUrl(TestPostgres.DATABASE) + "?ssl=false")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("stored apart from the databases it audits")
+        .hasMessageContaining("target 'main'");
+  }
+
+  private static boolean contains(List<ChainCheck.Stored> session, String sql) {
+    return session.stream()
+        .anyMatch(s -> s.event() instanceof StatementReceived r && r.sql().startsWith(sql));
+  }
+
+  private static StatementReceived received(List<SessionEvent> session, String sql) {
+    return session.stream()
+        .filter(e -> e instanceof StatementReceived r && r.sql().startsWith(sql))
+        .map(StatementReceived.class::cast)
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no statement " + sql + " in " + session));
+  }
+
+  private static PolicyDecided decision(List<SessionEvent> session, long statement) {
+    return session.stream()
+        .filter(e -> e instanceof PolicyDecided d && d.statement() == statement)
+        .map(PolicyDecided.class::cast)
+        .findFirst()
+        .orElseThrow();
+  }
+
+  private static StatementCompleted completed(List<SessionEvent> session, long statement) {
+    return session.stream()
+        .filter(e -> e instanceof StatementCompleted d && d.statement() == statement)
+        .map(StatementCompleted.class::cast)
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no completion of " + statement + " in " + session));
+  }
+
+  @FunctionalInterface
+  private interface Probe<T> {
+    T get() throws Exception;
+  }
+
+  /** The first non-null answer within 15 s. */
+  private static <T> T await(Probe<T> probe) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    while (true) {
+      T value = probe.get();
+      if (value != null) {
+        return value;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within 15 s");
+      }
+      Thread.sleep(100);
+    }
+  }
+}

@@ -1,0 +1,208 @@
+package io.portcullis.persistence.audit;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import io.portcullis.persistence.CborSerializable;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What the journal records of one session, in order. Every event carries the schema version it was
+ * written with and the hash of the session's previous event ({@link SessionChain}), so that a
+ * changed, missing, inserted or reordered event breaks the chain. Values that could hold personal
+ * data are recorded only as the client saw them: masked.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+  @JsonSubTypes.Type(value = SessionEvent.SessionOpened.class, name = "SessionOpened"),
+  @JsonSubTypes.Type(value = SessionEvent.StatementReceived.class, name = "StatementReceived"),
+  @JsonSubTypes.Type(value = SessionEvent.PolicyDecided.class, name = "PolicyDecided"),
+  @JsonSubTypes.Type(value = SessionEvent.StatementCompleted.class, name = "StatementCompleted"),
+  @JsonSubTypes.Type(value = SessionEvent.SessionClosed.class, name = "SessionClosed")
+})
+public sealed interface SessionEvent extends CborSerializable
+    permits SessionEvent.SessionOpened,
+        SessionEvent.StatementReceived,
+        SessionEvent.PolicyDecided,
+        SessionEvent.StatementCompleted,
+        SessionEvent.SessionClosed {
+
+  /** The event schema written by this version of Portcullis. */
+  int SCHEMA_VERSION = 1;
+
+  int schema();
+
+  Instant at();
+
+  /** The hash of the session's previous event; {@link SessionChain#GENESIS} for the first. */
+  String previousHash();
+
+  /** The same event, chained after {@code hash}. */
+  SessionEvent chainedAfter(String hash);
+
+  /**
+   * A client logged in and its upstream connection is open.
+   *
+   * @param maskingExemptions masking rules whose values this identity sees in clear
+   */
+  record SessionOpened(
+      int schema,
+      Instant at,
+      String session,
+      String node,
+      String subject,
+      String issuer,
+      List<String> groups,
+      boolean agent,
+      String clientAddress,
+      int clientPort,
+      String applicationName,
+      Optional<String> tlsVersion,
+      Optional<String> tlsCipher,
+      String target,
+      String upstreamRole,
+      String policyVersion,
+      List<String> maskingExemptions,
+      String previousHash)
+      implements SessionEvent {
+    public SessionOpened {
+      groups = List.copyOf(groups);
+      maskingExemptions = List.copyOf(maskingExemptions);
+    }
+
+    @Override
+    public SessionOpened chainedAfter(String hash) {
+      return new SessionOpened(
+          schema,
+          at,
+          session,
+          node,
+          subject,
+          issuer,
+          groups,
+          agent,
+          clientAddress,
+          clientPort,
+          applicationName,
+          tlsVersion,
+          tlsCipher,
+          target,
+          upstreamRole,
+          policyVersion,
+          maskingExemptions,
+          hash);
+    }
+  }
+
+  /**
+   * A statement arrived, before it may run.
+   *
+   * @param statement the statement's number in the session, from 1
+   * @param protocol {@code simple}, {@code extended} (at Parse, or at Bind with its values) or
+   *     {@code function-call}
+   * @param parameters bound values as text, masked; empty for a simple query
+   */
+  record StatementReceived(
+      int schema,
+      Instant at,
+      long statement,
+      String sql,
+      String protocol,
+      String statementName,
+      String portalName,
+      List<String> parameters,
+      String previousHash)
+      implements SessionEvent {
+    public StatementReceived {
+      parameters = List.copyOf(parameters);
+    }
+
+    @Override
+    public StatementReceived chainedAfter(String hash) {
+      return new StatementReceived(
+          schema, at, statement, sql, protocol, statementName, portalName, parameters, hash);
+    }
+  }
+
+  /**
+   * What the policy decided about a statement.
+   *
+   * @param decision {@code allow}, {@code deny} or {@code review}
+   * @param approvalId for a reviewed statement, its approval
+   */
+  record PolicyDecided(
+      int schema,
+      Instant at,
+      long statement,
+      String decision,
+      List<String> rules,
+      String policyVersion,
+      String reason,
+      Optional<String> approvalId,
+      String previousHash)
+      implements SessionEvent {
+    public PolicyDecided {
+      rules = List.copyOf(rules);
+    }
+
+    @Override
+    public PolicyDecided chainedAfter(String hash) {
+      return new PolicyDecided(
+          schema, at, statement, decision, rules, policyVersion, reason, approvalId, hash);
+    }
+  }
+
+  /**
+   * What a statement returned, as the client saw it (masked).
+   *
+   * @param commandTag the upstream's tag, or empty when it failed
+   * @param rows rows returned or affected
+   * @param sqlState the error's SQLSTATE when it failed
+   * @param sample the first rows of the result, masked, each value as text (null for SQL NULL)
+   * @param sampleComplete whether the sample holds the whole result
+   * @param resultDigest hex SHA-256 over every masked row the client received, in order
+   */
+  record StatementCompleted(
+      int schema,
+      Instant at,
+      long statement,
+      Optional<String> commandTag,
+      long rows,
+      long durationMicros,
+      Optional<String> sqlState,
+      List<List<String>> sample,
+      boolean sampleComplete,
+      String resultDigest,
+      String previousHash)
+      implements SessionEvent {
+    public StatementCompleted {
+      sample = List.copyOf(sample);
+    }
+
+    @Override
+    public StatementCompleted chainedAfter(String hash) {
+      return new StatementCompleted(
+          schema,
+          at,
+          statement,
+          commandTag,
+          rows,
+          durationMicros,
+          sqlState,
+          sample,
+          sampleComplete,
+          resultDigest,
+          hash);
+    }
+  }
+
+  /** The session ended: {@code reason} says how (the client's Terminate, a lost connection, …). */
+  record SessionClosed(int schema, Instant at, String reason, String previousHash)
+      implements SessionEvent {
+    @Override
+    public SessionClosed chainedAfter(String hash) {
+      return new SessionClosed(schema, at, reason, hash);
+    }
+  }
+}
