@@ -5,6 +5,7 @@ import io.portcullis.persistence.audit.SessionEvent.StatementCompleted;
 import io.portcullis.persistence.audit.SessionJournal;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -27,6 +28,7 @@ public final class SessionRecorder implements Completions {
   private final Duration writeTimeout;
   private final ResultRecord.Limits limits;
   private final Deque<Long> forwarded = new ArrayDeque<>();
+  private final List<SessionEvent> completions = new ArrayList<>();
   private long statements;
 
   /**
@@ -48,11 +50,21 @@ public final class SessionRecorder implements Completions {
     return ++statements;
   }
 
-  /** Appends events; completes once they are durable, fails after the write timeout. */
+  /**
+   * Appends events, after the results recorded since the last append, as one write; completes once
+   * they are durable, fails after the write timeout.
+   */
   public CompletionStage<Done> append(List<SessionEvent> events) {
+    List<SessionEvent> write = events;
+    if (!completions.isEmpty()) {
+      write = new ArrayList<>(completions);
+      write.addAll(events);
+      completions.clear();
+    }
+    List<SessionEvent> batch = write;
     return AskPattern.ask(
         journal,
-        replyTo -> new SessionJournal.Append(events, replyTo),
+        replyTo -> new SessionJournal.Append(batch, replyTo),
         writeTimeout,
         system.scheduler());
   }
@@ -74,11 +86,11 @@ public final class SessionRecorder implements Completions {
   }
 
   /**
-   * Appends a statement's result without waiting: the client has it already, and the next
-   * statement's append, which is waited for, follows it into the journal.
+   * Keeps a statement's result for the session's next write (the next statement, or its close): the
+   * client has the result already, and one write per statement is what the journal can sustain.
    */
   @Override
   public void completed(StatementCompleted event) {
-    journal.tell(new SessionJournal.Append(List.of(event), system.ignoreRef()));
+    completions.add(event);
   }
 }

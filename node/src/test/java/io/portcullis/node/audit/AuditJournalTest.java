@@ -230,16 +230,21 @@ class AuditJournalTest {
             });
     try (Connection j = journalDatabase();
         Statement s = j.createStatement()) {
-      // A statement replaced by another statement of the same session, which decodes fine.
+      // The first statement replaced by the last one of the same session, which decodes fine.
       s.execute(
           ("UPDATE event_journal SET event_payload = (SELECT event_payload FROM event_journal"
-                  + " WHERE persistence_id = '%1$s' AND sequence_number = 5)"
-                  + " WHERE persistence_id = '%1$s' AND sequence_number = 2")
+                  + " WHERE persistence_id = '%1$s' AND event_ser_manifest LIKE '%%Received'"
+                  + " ORDER BY sequence_number DESC LIMIT 1)"
+                  + " WHERE persistence_id = '%1$s' AND sequence_number = (SELECT"
+                  + " min(sequence_number) FROM event_journal WHERE persistence_id = '%1$s'"
+                  + " AND event_ser_manifest LIKE '%%Received')")
               .formatted(persistenceId));
     }
     Cli.Run edited = Cli.portcullis("audit", "verify", "--config", config.toString());
     assertThat(edited.exitCode()).as(edited.out() + edited.err()).isEqualTo(1);
-    assertThat(edited.out()).as(edited.err()).contains("BROKEN session", ", event 3:");
+    assertThat(edited.out())
+        .as(edited.err())
+        .contains("BROKEN session", "does not follow event 2: that event was edited");
 
     try (Connection j = journalDatabase();
         Statement s = j.createStatement()) {
