@@ -28,6 +28,7 @@ import io.portcullis.protocol.BackendMessage.RowDescription.Column;
 import io.portcullis.protocol.Field;
 import io.portcullis.protocol.FrontendMessage;
 import io.portcullis.protocol.WireMessage.CopyData;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -87,6 +88,12 @@ public final class ResultMasker {
    */
   private boolean searchPathChanged;
 
+  /**
+   * The session called {@code set_config}, which can store a value where later {@code SHOW}s and
+   * reported settings return it: from then on they are masked.
+   */
+  private boolean settingsTainted;
+
   /** Which values of the row being masked are binary; reused from row to row. */
   private boolean[] binaries = new boolean[0];
 
@@ -117,13 +124,13 @@ public final class ResultMasker {
   public void onFrontend(FrontendMessage message) {
     if (message instanceof FrontendMessage.Query query) {
       SimpleQuery simple = new SimpleQuery(query.sql(), completions.nextForwarded());
-      noteSearchPath(query.sql());
+      noteSessionState(query.sql());
       if (mayName(query.sql())) {
         analyses(simple);
       }
       expected.add(simple);
     } else if (message instanceof FrontendMessage.Parse parse) {
-      noteSearchPath(parse.sql());
+      noteSessionState(parse.sql());
       expected.add(new Expected.Parse(parse.name(), parse.sql(), parse.parameterTypes().length));
     } else if (message instanceof FrontendMessage.Bind bind) {
       expected.add(
@@ -247,7 +254,19 @@ public final class ResultMasker {
       if (status.name().equals("standard_conforming_strings")) {
         standardConformingStrings = status.value().equals("on");
       }
-      String value = values.scan(status.value());
+      // Of the settings PostgreSQL reports, only application_name holds free text.
+      ColumnRule taint =
+          settingsTainted && status.name().equals("application_name")
+              ? firstMaskingUnknown(rules.columns())
+              : null;
+      byte[] masked =
+          taint == null
+              ? null
+              : values.protectText(taint, status.value().getBytes(StandardCharsets.UTF_8));
+      String value =
+          taint == null
+              ? values.scan(status.value())
+              : masked == null ? "" : new String(masked, StandardCharsets.UTF_8);
       return value.equals(status.value())
           ? status
           : new BackendMessage.ParameterStatus(status.name(), value);
@@ -527,8 +546,11 @@ public final class ResultMasker {
         // A plan, not data: it shows the statement's own text, never a row.
         continue;
       }
-      if (!java.util.Collections.disjoint(analysis.functions(), SQL_TEXT_FUNCTIONS)) {
-        // SQL in a string, or state set by an earlier statement: anything may come back.
+      if (!java.util.Collections.disjoint(analysis.functions(), SQL_TEXT_FUNCTIONS)
+          || (settingsTainted && analysis.kinds().contains(StatementKind.SHOW))
+          || rowsFromARule(analysis)) {
+        // SQL in a string, state set by an earlier statement, or rows a rewrite rule made up:
+        // anything may come back.
         touched.addAll(rules.columns());
         opaque = true;
       }
@@ -566,10 +588,19 @@ public final class ResultMasker {
     analysis.prepared().ifPresent(name -> declared.put(name, analysis));
   }
 
-  private void noteSearchPath(String sql) {
-    if (sql.toLowerCase(Locale.ROOT).contains("search_path")) {
-      searchPathChanged = true;
-    }
+  private void noteSessionState(String sql) {
+    String lower = sql.toLowerCase(Locale.ROOT);
+    searchPathChanged |= lower.contains("search_path");
+    settingsTainted |= lower.contains("set_config");
+  }
+
+  /**
+   * A write without RETURNING that returns rows: a rewrite rule turned it into a query, which no
+   * plan of the statement as written shows.
+   */
+  private static boolean rowsFromARule(StatementAnalysis analysis) {
+    return analysis.kinds().stream().anyMatch(StatementKind::writesData)
+        && !analysis.text().toLowerCase(Locale.ROOT).contains("returning");
   }
 
   /** The cursor a FETCH or MOVE names: its last name. */

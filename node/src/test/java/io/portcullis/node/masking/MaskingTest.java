@@ -583,6 +583,11 @@ class MaskingTest {
     // A reported setting (ParameterStatus) set from a protected value.
     probe(
         cases,
+        "SELECT set_config('application_name', replace(ssn, '-', ''), false) FROM "
+            + c
+            + " WHERE id = 1");
+    probe(
+        cases,
         "DO $$ BEGIN PERFORM set_config('application_name', (SELECT ssn FROM "
             + c
             + " WHERE id = 1), false); END $$");
@@ -613,6 +618,25 @@ class MaskingTest {
             + c
             + " WHERE id = 1)); END $$",
         "SELECT * FROM leak_cols");
+    // Session state that holds a protected value: a setting, read back by name.
+    probe(
+        cases,
+        "SELECT set_config('x.leak', replace(ssn, '-', ''), false) IS NOT NULL,"
+            + " current_setting('x.leak') FROM "
+            + c
+            + " WHERE id = 1");
+    probe(
+        cases,
+        "SELECT set_config('x.leak', replace(ssn, '-', ''), false) FROM " + c + " WHERE id = 1",
+        "SHOW x.leak");
+    // Rows a rewrite rule makes an INSERT return.
+    probe(
+        cases,
+        "CREATE TEMP TABLE decoy (x int)",
+        "CREATE RULE decoy_r AS ON INSERT TO decoy DO INSTEAD SELECT replace(ssn, '-', '') AS s"
+            + " FROM "
+            + c,
+        "INSERT INTO decoy VALUES (1)");
     // Built-ins that run SQL given as text, where the analysis sees no table.
     probe(
         cases,
