@@ -5,7 +5,6 @@ import io.portcullis.node.audit.ResultRecord;
 import io.portcullis.node.policy.TargetCatalog;
 import io.portcullis.policy.catalog.Relations;
 import io.portcullis.policy.catalog.Relations.Relation;
-import io.portcullis.policy.masking.ColumnRef;
 import io.portcullis.policy.masking.ColumnRule;
 import io.portcullis.policy.masking.ContentScanner;
 import io.portcullis.policy.masking.MaskingPolicy.SessionMasking;
@@ -665,18 +664,7 @@ public final class ResultMasker {
   }
 
   private static boolean names(ColumnRule rule, Set<String> tables) {
-    for (String table : tables) {
-      int dot = table.lastIndexOf('.');
-      String schema = dot < 0 ? null : table.substring(0, dot);
-      String name = table.substring(dot + 1);
-      for (ColumnRef ref : rule.columns()) {
-        if (ref.table().equals(name)
-            && (schema == null || ref.schema().map(schema::equals).orElse(true))) {
-          return true;
-        }
-      }
-    }
-    return false;
+    return rule.columns().stream().anyMatch(ref -> ref.tableAmong(tables));
   }
 
   private boolean allTableColumns(List<Column> columns) {

@@ -8,6 +8,7 @@ import io.portcullis.persistence.approval.ApprovalStatus;
 import io.portcullis.persistence.audit.SessionEvent;
 import io.portcullis.policy.catalog.CatalogDependencies;
 import io.portcullis.policy.identity.Identity;
+import io.portcullis.policy.masking.CopyGuard;
 import io.portcullis.policy.masking.MaskingPolicy.SessionMasking;
 import io.portcullis.policy.masking.PredicateGuard;
 import io.portcullis.policy.rules.ApprovalTerms;
@@ -521,7 +522,8 @@ public final class SessionPolicy {
     SessionMasking masking = current.masking().forIdentity(identity);
     for (StatementAnalysis statement : statements) {
       Optional<PredicateGuard.Violation> violation =
-          PredicateGuard.violation(masking, identity.groups(), statement);
+          PredicateGuard.violation(masking, identity.groups(), statement)
+              .or(() -> CopyGuard.violation(masking, statement));
       if (violation.isPresent()) {
         return new Verdict(
             Decision.DENY,

@@ -488,6 +488,24 @@ class MaskingTest {
   }
 
   @Test
+  void protectedValuesCannotBeCopiedIntoAnotherTable() throws Exception {
+    try (Connection connection = agent("", "copy-into");
+        Statement statement = connection.createStatement()) {
+      assertThatThrownBy(
+              () ->
+                  statement.execute(
+                      "CREATE TEMP TABLE copied AS SELECT ssn FROM " + S + ".customers"))
+          .isInstanceOfSatisfying(
+              SQLException.class,
+              e -> {
+                assertThat(e.getSQLState()).isEqualTo("42501");
+                assertThat(e.getMessage()).contains("may not be copied where no rule masks them");
+              });
+    }
+    RecordingSocketFactory.take("copy-into");
+  }
+
+  @Test
   void hashedValuesAreStableSoJoinsStillWork() throws Exception {
     try (Connection connection = agent("", "hash");
         ResultSet rs =

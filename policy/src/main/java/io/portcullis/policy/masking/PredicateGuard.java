@@ -72,20 +72,7 @@ public final class PredicateGuard {
   }
 
   private static boolean reads(StatementAnalysis statement, ColumnRef ref) {
-    return names(statement.tablesRead(), ref) || names(statement.tablesWritten(), ref);
-  }
-
-  private static boolean names(Set<String> tables, ColumnRef ref) {
-    for (String table : tables) {
-      int dot = table.lastIndexOf('.');
-      String name = table.substring(dot + 1);
-      String schema = dot < 0 ? null : table.substring(0, dot);
-      if (name.equals(ref.table())
-          && (schema == null || ref.schema().map(schema::equals).orElse(true))) {
-        return true;
-      }
-    }
-    return false;
+    return ref.tableAmong(statement.tablesRead()) || ref.tableAmong(statement.tablesWritten());
   }
 
   private static boolean namedOutsideSelectList(String text, String column) {

@@ -64,4 +64,24 @@ class PredicateGuardTest {
                 Set.of(groups.split(",")), "SELECT ssn FROM bank.customers WHERE ssn LIKE '1%'"))
         .isFalse();
   }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
+          INSERT INTO scratch SELECT * FROM bank.customers                         | true
+          CREATE TABLE scratch AS SELECT ssn FROM bank.customers                   | true
+          UPDATE scratch s SET v = c.ssn FROM bank.customers c WHERE c.id = s.id   | true
+          INSERT INTO scratch VALUES (1, 'x')                                      | false
+          UPDATE bank.customers SET name = 'x' WHERE id = 1                        | false
+          SELECT ssn FROM bank.customers                                           | false
+          """)
+  void copiesOfProtectedTablesAreRefusedUnlessExempt(String sql, boolean refused) {
+    StatementAnalysis statement = ANALYZER.analyze(sql, true).get(0);
+    SessionMasking agent = POLICY.forIdentity(new Identity("u", "i", Set.of("agents"), true));
+    SessionMasking fraud = POLICY.forIdentity(new Identity("f", "i", Set.of("fraud"), false));
+    assertThat(CopyGuard.violation(agent, statement).isPresent()).as(sql).isEqualTo(refused);
+    assertThat(CopyGuard.violation(fraud, statement)).as("exempt").isEmpty();
+  }
 }
