@@ -10,6 +10,7 @@ import io.portcullis.node.admin.AdminServer;
 import io.portcullis.node.approval.Approvals;
 import io.portcullis.node.approval.WebhookNotifier;
 import io.portcullis.node.audit.AuditLog;
+import io.portcullis.node.audit.FailedLogins;
 import io.portcullis.node.config.AuditSettings;
 import io.portcullis.node.config.GatewaySettings;
 import io.portcullis.node.config.TargetSettings;
@@ -185,6 +186,7 @@ public final class GatewayNode implements AutoCloseable {
               AuditSettings.from(
                   config.getConfig("portcullis.journal"),
                   Cluster.get(system).selfMember().address().toString()),
+              FailedLogins.start(system),
               stages,
               EventLoopDispatchers.register(system, workers),
               settings.sessionLifetime(),

@@ -168,12 +168,14 @@ public final class SessionActor {
     if (outcome instanceof LoginOutcome.PasswordRequired) {
       outcome = new LoginOutcome.Rejected("28P01", "a password is required");
     }
-    AuditLog.login(
+    LoginEvent event =
         LoginEvent.of(
             attempt,
             startup.target().name(),
             outcome,
-            services.authenticator().fingerprint(attempt)));
+            services.authenticator().fingerprint(attempt));
+    AuditLog.login(event);
+    services.failedLogins().attempted(event);
     if (outcome instanceof LoginOutcome.Authenticated authenticated) {
       identity = authenticated.identity();
       credentialExpiry = authenticated.expiresAt();

@@ -1,6 +1,7 @@
 package io.portcullis.node.session;
 
 import io.portcullis.node.approval.Approvals;
+import io.portcullis.node.audit.FailedLogins;
 import io.portcullis.node.config.AuditSettings;
 import io.portcullis.node.masking.Lineages;
 import io.portcullis.node.pipeline.EventLoopDispatchers;
@@ -25,6 +26,7 @@ public record SessionServices(
     Lineages lineages,
     ValueMasker masker,
     AuditSettings audit,
+    FailedLogins failedLogins,
     SessionStages.Factory stages,
     EventLoopDispatchers dispatchers,
     SessionLifetime lifetime,

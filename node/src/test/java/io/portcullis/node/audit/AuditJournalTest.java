@@ -11,6 +11,7 @@ import io.portcullis.node.testing.TestGateway;
 import io.portcullis.node.testing.TestPostgres;
 import io.portcullis.persistence.audit.ChainCheck;
 import io.portcullis.persistence.audit.JournalReader;
+import io.portcullis.persistence.audit.LoginJournal;
 import io.portcullis.persistence.audit.SessionEvent;
 import io.portcullis.persistence.audit.SessionEvent.PolicyDecided;
 import io.portcullis.persistence.audit.SessionEvent.SessionClosed;
@@ -304,6 +305,41 @@ class AuditJournalTest {
             }
           });
     }
+  }
+
+  @Test
+  void aFailedLoginIsJournaledWithItsReasonAndWithoutItsToken() throws Exception {
+    String forged = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJtYWxsb3J5In0.";
+    Properties props = new Properties();
+    props.setProperty("user", "mallory");
+    props.setProperty("password", forged);
+    assertThatThrownBy(() -> DriverManager.getConnection(TestGateway.jdbcUrl(gateway, ""), props))
+        .isInstanceOf(SQLException.class);
+    String day = LoginJournal.entityId(java.time.Instant.now());
+    List<byte[]> payloads =
+        await(
+            () -> {
+              try (Connection j = journalDatabase();
+                  PreparedStatement query =
+                      j.prepareStatement(
+                          "SELECT event_payload FROM event_journal WHERE persistence_id = ?")) {
+                query.setString(1, "Logins|" + day);
+                List<byte[]> rows = new java.util.ArrayList<>();
+                try (ResultSet rs = query.executeQuery()) {
+                  while (rs.next()) {
+                    rows.add(rs.getBytes(1));
+                  }
+                }
+                return rows.isEmpty() ? null : rows;
+              }
+            });
+    String stored =
+        payloads.stream()
+            .map(p -> new String(p, java.nio.charset.StandardCharsets.ISO_8859_1))
+            .filter(p -> p.contains("mallory"))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no failed login of mallory"));
+    assertThat(stored).contains("28P01").doesNotContain(forged);
   }
 
   @Test

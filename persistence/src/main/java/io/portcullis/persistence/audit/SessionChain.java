@@ -7,15 +7,16 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.portcullis.persistence.CborSerializable;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * The hash chain of a session's events: an event's hash is the SHA-256 of its type and its
- * canonical JSON (properties sorted, times in ISO-8601), which includes the previous event's hash.
- * Anyone can recompute it from the journal with this class alone.
+ * The hash chain of a session's events (and of a day's failed logins): an event's hash is the
+ * SHA-256 of its type and its canonical JSON (properties sorted, times in ISO-8601), which includes
+ * the previous event's hash. Anyone can recompute it from the journal with this class alone.
  */
 public final class SessionChain {
 
@@ -33,8 +34,8 @@ public final class SessionChain {
 
   private SessionChain() {}
 
-  /** The hex SHA-256 of the event. */
-  public static String hash(SessionEvent event) {
+  /** The hex SHA-256 of an event (a session's, or a failed login's). */
+  public static String hash(CborSerializable event) {
     try {
       MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
       sha256.update(event.getClass().getSimpleName().getBytes(StandardCharsets.UTF_8));
