@@ -43,11 +43,11 @@ import java.util.function.Supplier;
 
 /**
  * Masks one session's results. It follows the conversation with the upstream (which statement,
- * portal or query each RowDescription, DataRow and COPY row belongs to) and decides per result
- * column: a column of a protected table column is masked by that column's rule; a computed column
- * (or a view's) is masked when it is computed from a protected column, as {@code EXPLAIN (VERBOSE)}
- * says, or when that cannot be told and the statement reads a protected table. Every other text
- * value, and every diagnostic and notification text, passes the content detectors.
+ * portal or query each RowDescription, DataRow and COPY row belongs to, and what that statement
+ * reads: its {@link Origin}), lets {@link ColumnDecisions} decide each column's rule, and rewrites
+ * the values ({@link ValueMasking}). Every other value, and every diagnostic, notification, setting
+ * and column name, passes the content detectors. It also sums up each journaled statement's result
+ * for the journal ({@link ResultRecord}).
  *
  * <p>Plain Java, single-threaded: the masking stage calls it for every message in order. Before
  * {@link #onBackend}, the stage asks {@link #lineageNeeded}; when that names a statement, the stage
@@ -161,7 +161,7 @@ public final class ResultMasker {
       return null;
     }
     if (message instanceof RowDescription description) {
-      if (allTableColumns(description.columns())) {
+      if (decisions().allTableColumns(description.columns())) {
         return null;
       }
       Origin origin = origin();
@@ -256,7 +256,7 @@ public final class ResultMasker {
       // Of the settings PostgreSQL reports, only application_name holds free text.
       ColumnRule taint =
           settingsTainted && status.name().equals("application_name")
-              ? firstMaskingUnknown(rules.columns())
+              ? ColumnDecisions.firstMaskingUnknown(rules.columns())
               : null;
       byte[] masked =
           taint == null
@@ -315,7 +315,8 @@ public final class ResultMasker {
   }
 
   private void described(RowDescription description) {
-    ResultShape shape = shape(description.columns());
+    ResultShape shape =
+        decisions().shape(description.columns(), this::origin, lineageAsked ? lineage : null);
     Expected head = expected.peek();
     if (head instanceof Expected.Describe describe) {
       expected.poll();
@@ -353,7 +354,7 @@ public final class ResultMasker {
     if (shape.under() != rules) {
       // Described under an earlier policy: worked out again, computed columns without planning
       // (masked wherever a rule's table is read).
-      shape = shape(shape.columns());
+      shape = decisions().shape(shape.columns(), this::origin, null);
       if (portal != null) {
         portal.shape = shape;
       } else {
@@ -536,6 +537,7 @@ public final class ResultMasker {
       parameterCount = prepared.parameterCount;
       analyses = analyzer.analyze(sql, standardConformingStrings);
     }
+    ColumnDecisions decisions = decisions();
     Set<ColumnRule> touched = new LinkedHashSet<>();
     LineageRequest explainable =
         sql == null || searchPathChanged ? null : new LineageRequest(sql, parameterCount);
@@ -563,8 +565,8 @@ public final class ResultMasker {
                 ? new LineageRequest(source.text(), 0)
                 : null;
       }
-      touched.addAll(source == null ? rules.columns() : touched(source));
-      opaque |= source != null && callsDatabaseFunction(source);
+      touched.addAll(source == null ? rules.columns() : decisions.touched(source));
+      opaque |= source != null && decisions.callsDatabaseFunction(source);
     }
     return new Origin(sql, List.copyOf(touched), explainable, opaque);
   }
@@ -635,174 +637,17 @@ public final class ResultMasker {
     return portal == null ? null : portal.prepared;
   }
 
-  /** The rules protecting a column of a table the statement reads or writes (RETURNING). */
-  private List<ColumnRule> touched(StatementAnalysis analysis) {
-    if (analysis.isUnparsed()) {
-      return rules.columns();
-    }
-    Optional<TargetCatalog> known = catalog.get();
-    StatementAnalysis expanded = known.map(c -> c.dependencies().expand(analysis)).orElse(analysis);
-    List<ColumnRule> touched = new ArrayList<>();
-    boolean opaque =
-        known.isEmpty()
-            || expanded.functions().stream()
-                .anyMatch(f -> known.get().dependencies().opaqueFunctions().contains(f));
-    Set<String> tables = new LinkedHashSet<>(expanded.tablesRead());
-    tables.addAll(expanded.tablesWritten());
-    Relations relations = known.map(TargetCatalog::relations).orElse(Relations.empty());
-    for (String table : List.copyOf(tables)) {
-      relations
-          .partitionRootsOf(table)
-          .forEach(root -> tables.add(root.schema() + "." + root.name()));
-    }
-    for (ColumnRule rule : rules.columns()) {
-      if ((opaque && rule.maskUnknownLineage()) || names(rule, tables)) {
-        touched.add(rule);
-      }
-    }
-    return touched;
-  }
-
-  private static boolean names(ColumnRule rule, Set<String> tables) {
-    return rule.columns().stream().anyMatch(ref -> ref.tableAmong(tables));
-  }
-
-  private boolean allTableColumns(List<Column> columns) {
-    Relations relations = relations();
-    for (Column column : columns) {
-      if (tableColumn(relations, column) == null) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private LineageRequest ask(LineageRequest request) {
-    lineageAsked = true;
-    return request;
+  private ColumnDecisions decisions() {
+    return new ColumnDecisions(rules, catalog.get());
   }
 
   private Relations relations() {
     return catalog.get().map(TargetCatalog::relations).orElse(Relations.empty());
   }
 
-  /** The table column a result column is a plain reference to, or null if it is computed. */
-  private static Relation tableColumn(Relations relations, Column column) {
-    if (column.tableOid() == 0) {
-      return null;
-    }
-    Relation relation = relations.get(column.tableOid());
-    return relation != null
-            && (relation.kind() == Relations.Kind.TABLE
-                || relation.kind() == Relations.Kind.FOREIGN_TABLE)
-            && relation.column(column.columnNumber()) != null
-        ? relation
-        : null;
-  }
-
-  private ResultShape shape(List<Column> columns) {
-    if (rules.columns().isEmpty()) {
-      return ResultShape.unprotected(columns, rules);
-    }
-    Relations relations = relations();
-    Origin origin = null;
-    ColumnRule[] masks = new ColumnRule[columns.size()];
-    for (int i = 0; i < columns.size(); i++) {
-      Column column = columns.get(i);
-      Relation relation = relations.get(column.tableOid());
-      if (relation == null && column.tableOid() != 0) {
-        // A relation the catalog has not seen yet (made since it was last read): fail closed.
-        masks[i] = firstMaskingUnknown(rules.columns());
-        continue;
-      }
-      if (relation != null && relation.column(column.columnNumber()) != null) {
-        // A rule may name a view's column too.
-        masks[i] =
-            ruleForColumn(
-                relation.schema(), relation.name(), relation.column(column.columnNumber()));
-        if (masks[i] != null || tableColumn(relations, column) != null) {
-          continue;
-        }
-      }
-      if (origin == null) {
-        origin = origin();
-      }
-      masks[i] = derived(i, columns.size(), origin);
-    }
-    return new ResultShape(columns, masks, rules);
-  }
-
-  private static ColumnRule firstMaskingUnknown(List<ColumnRule> rules) {
-    for (ColumnRule rule : rules) {
-      if (rule.maskUnknownLineage()) {
-        return rule;
-      }
-    }
-    return null;
-  }
-
-  /** The rule for a computed column: by its lineage, else by what the statement reads. */
-  private ColumnRule derived(int index, int count, Origin origin) {
-    if (origin.touched().isEmpty()) {
-      return null;
-    }
-    ColumnLineage known =
-        lineageAsked && lineage != null && lineage.size() >= count
-            ? lineage.get(index)
-            : ColumnLineage.UNKNOWN;
-    for (SourceColumn source : known.columns()) {
-      ColumnRule rule = ruleForColumn(source.schema(), source.table(), source.column());
-      if (rule != null) {
-        return rule;
-      }
-    }
-    for (SourceTable source : known.wholeRows()) {
-      for (Relations.Name table : asRuleNamesIt(source.schema(), source.table())) {
-        List<ColumnRule> protecting = rules.rulesFor(table.schema(), table.name());
-        if (!protecting.isEmpty()) {
-          return protecting.get(0);
-        }
-      }
-    }
-    if (!known.complete() || origin.opaque() || readsView(known)) {
-      return firstMaskingUnknown(origin.touched());
-    }
-    return null;
-  }
-
-  /**
-   * Whether a plan reads a view or materialized view as such (a materialized view is scanned, not
-   * expanded): its columns' sources are behind it.
-   */
-  private boolean readsView(ColumnLineage lineage) {
-    Relations relations = relations();
-    for (SourceColumn source : lineage.columns()) {
-      Relation relation = relations.named(source.schema(), source.table());
-      if (relation == null || relation.kind() != Relations.Kind.TABLE) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** The rule protecting a table's column, or a partition's column as its partitioned table's. */
-  private ColumnRule ruleForColumn(String schema, String table, String column) {
-    for (Relations.Name name : asRuleNamesIt(schema, table)) {
-      ColumnRule rule = rules.ruleFor(name.schema(), name.name(), column);
-      if (rule != null) {
-        return rule;
-      }
-    }
-    return null;
-  }
-
-  /** The table a plan names, and for a partition the partitioned table a rule names. */
-  private List<Relations.Name> asRuleNamesIt(String schema, String table) {
-    Relations.Name name = new Relations.Name(schema, table);
-    Relation relation = relations().named(schema, table);
-    return relation == null || relation.partitionRoot().isEmpty()
-        ? List.of(name)
-        : List.of(name, relation.partitionRoot().get());
+  private LineageRequest ask(LineageRequest request) {
+    lineageAsked = true;
+    return request;
   }
 
   // ------------------------------------------------------------------ COPY
@@ -832,7 +677,7 @@ public final class ResultMasker {
     if (copyStatement.query().isPresent()) {
       int count = lineage == null ? 0 : lineage.size();
       for (int i = 0; i < count; i++) {
-        columnRules.add(derived(i, count, origin));
+        columnRules.add(decisions().derived(i, count, origin, lineage));
         types.add(0);
       }
       if (lineage == null) {
@@ -864,7 +709,7 @@ public final class ResultMasker {
         }
       }
       for (String name : names) {
-        columnRules.add(ruleForColumn(relation.schema(), relation.name(), name));
+        columnRules.add(decisions().ruleForColumn(relation.schema(), relation.name(), name));
         types.add(relation.type(relation.columns().indexOf(name) + 1));
       }
     }
@@ -890,16 +735,6 @@ public final class ResultMasker {
   }
 
   // ------------------------------------------------------------------ conversation state
-
-  /**
-   * @param sql the statement the result belongs to, null if unknown
-   * @param touched the rules protecting a column of a table it reads
-   * @param explainable what to plan for the lineage of its computed columns, null if nothing can
-   * @param opaque whether it calls functions whose results a plan does not trace (functions defined
-   *     in the database that read tables or cannot be followed, SQL in strings)
-   */
-  private record Origin(
-      String sql, List<ColumnRule> touched, LineageRequest explainable, boolean opaque) {}
 
   /**
    * Built-in functions whose results come from SQL given as text, from settings or large objects
@@ -931,11 +766,6 @@ public final class ResultMasker {
           "pg_read_file",
           "pg_read_binary_file",
           "dblink");
-
-  private boolean callsDatabaseFunction(StatementAnalysis analysis) {
-    Optional<TargetCatalog> known = catalog.get();
-    return known.isEmpty() || known.get().dependencies().callsDatabaseFunction(analysis);
-  }
 
   private static final class Prepared {
     final String sql;
