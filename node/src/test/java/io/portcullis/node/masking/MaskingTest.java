@@ -394,39 +394,12 @@ class MaskingTest {
   @Test
   void psqlSeesOnlyMaskedValues() throws Exception {
     String c = S + ".customers";
-    ProcessBuilder builder =
-        new ProcessBuilder(
-                "psql",
-                "-X",
-                "-A",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                String.valueOf(gateway.port()),
-                "-U",
-                "report-bot",
-                "-d",
-                "main",
-                "-v",
-                "FETCH_COUNT=1",
-                "-c",
-                "SELECT * FROM " + c + " ORDER BY id",
-                "-c",
-                "SELECT upper(ssn), row_to_json(x), note FROM " + c + " x",
-                "-c",
-                "COPY " + S + ".cards TO STDOUT WITH CSV HEADER",
-                "-c",
-                "SELECT ssn::int FROM " + c)
-            .redirectErrorStream(true);
-    builder
-        .environment()
-        .put(
-            "PGPASSWORD",
-            issuer.mint("report-bot", Set.of("agents"), true, Duration.ofMinutes(5), "portcullis"));
-    Process psql = builder.start();
-    psql.getOutputStream().close();
-    String output = new String(psql.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(psql.waitFor()).as(output).isEqualTo(1);
+    String output =
+        psql(
+            "SELECT * FROM " + c + " ORDER BY id",
+            "SELECT upper(ssn), row_to_json(x), note FROM " + c + " x",
+            "COPY " + S + ".cards TO STDOUT WITH CSV HEADER",
+            "SELECT ssn::int FROM " + c);
     assertThat(output).contains("*******6789", "Alice Adams", "invalid input syntax");
     assertNoSecret(output.getBytes(StandardCharsets.UTF_8), List.of(output));
   }
@@ -550,7 +523,7 @@ class MaskingTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("copies")
+  @MethodSource({"copies", "moreCopies"})
   void copyRowsAreMasked(String sql) throws Exception {
     String recording = UUID.randomUUID().toString();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -559,7 +532,7 @@ class MaskingTest {
     }
     assertThat(out.size()).isPositive();
     assertNoSecret(
-        RecordingSocketFactory.take(recording), List.of(out.toString(StandardCharsets.UTF_8)));
+        RecordingSocketFactory.take(recording), List.of(out.toString(StandardCharsets.ISO_8859_1)));
   }
 
   private static Stream<String> copies() {
@@ -973,18 +946,6 @@ class MaskingTest {
   }
 
   // COPY paths.
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("moreCopies")
-  void noCopyRevealsASecret(String sql) throws Exception {
-    String recording = UUID.randomUUID().toString();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (Connection connection = agent("", recording)) {
-      connection.unwrap(PGConnection.class).getCopyAPI().copyOut(sql, out);
-    }
-    assertNoSecret(
-        RecordingSocketFactory.take(recording), List.of(out.toString(StandardCharsets.ISO_8859_1)));
-  }
-
   private static Stream<String> moreCopies() {
     String c = S + ".customers";
     return Stream.of(
@@ -1070,7 +1031,6 @@ class MaskingTest {
     psql.getOutputStream().close();
     String output = new String(psql.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     psql.waitFor();
-    System.out.println("PSQL " + String.join(" | ", commands) + "\n" + output);
     return output;
   }
 
