@@ -11,6 +11,8 @@ import com.typesafe.config.ConfigFactory;
 import io.portcullis.node.config.ConfigLoader;
 import io.portcullis.persistence.audit.ChainCheck;
 import io.portcullis.persistence.audit.JournalReader;
+import io.portcullis.persistence.audit.LoginJournal;
+import io.portcullis.persistence.audit.SessionEvent;
 import io.portcullis.persistence.journal.JournalDatabase;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -78,8 +80,7 @@ final class AuditCommand implements Runnable {
       } catch (SQLException e) {
         spec.commandLine()
             .getErr()
-            .println(
-                "portcullis: cannot read the journal at " + database.url() + ": " + e.getMessage());
+            .println("portcullis: cannot read the journal at " + database.url() + ": " + e);
         return 2;
       } finally {
         system.terminate();
@@ -93,31 +94,40 @@ final class AuditCommand implements Runnable {
       name = "verify",
       mixinStandardHelpOptions = true,
       description =
-          "Recompute every session's hash chain and report each edited, deleted, inserted or"
-              + " reordered event with its session and position. Exit 0 when the journal is"
+          "Recompute every session's and every day's failed-login hash chain and report each"
+              + " edited, deleted, inserted or reordered event with its chain and position. Exit 0 when the journal is"
               + " whole, 1 when it is not, 2 when it cannot be read.")
   static final class Verify extends JournalCommand {
     @Override
     int run(JournalReader journal, PrintWriter out) throws SQLException {
       List<String> sessions = journal.sessions();
+      List<String> days = journal.loginDays();
       long events = 0;
       int broken = 0;
       for (String session : sessions) {
-        List<ChainCheck.Stored> stored = journal.events(session);
+        List<ChainCheck.Stored<SessionEvent>> stored = journal.events(session);
         events += stored.size();
-        List<ChainCheck.Break> breaks = ChainCheck.check(session, stored);
-        if (!breaks.isEmpty()) {
-          broken++;
-          breaks.forEach(b -> out.println("BROKEN " + b));
-        }
+        broken += report(ChainCheck.check("session " + session, stored), out);
+      }
+      for (String day : days) {
+        List<ChainCheck.Stored<LoginJournal.LoginFailed>> stored = journal.loginFailures(day);
+        events += stored.size();
+        broken += report(ChainCheck.check("failed logins of " + day, stored), out);
       }
       out.printf(
-          "%d sessions, %d events: %s%n",
+          "%d sessions, %d days of failed logins, %d events: %s%n",
           sessions.size(),
+          days.size(),
           events,
-          broken == 0 ? "every chain is whole" : broken + " sessions broken");
+          broken == 0 ? "every chain is whole" : broken + " chains broken");
       out.flush();
       return broken == 0 ? 0 : 1;
+    }
+
+    /** Prints a chain's breaks; 1 if it is broken. */
+    private static int report(List<ChainCheck.Break> breaks, PrintWriter out) {
+      breaks.forEach(b -> out.println("BROKEN " + b));
+      return breaks.isEmpty() ? 0 : 1;
     }
   }
 
@@ -138,7 +148,7 @@ final class AuditCommand implements Runnable {
 
     @Override
     int run(JournalReader journal, PrintWriter out) throws SQLException {
-      List<ChainCheck.Stored> events = journal.events(session);
+      List<ChainCheck.Stored<SessionEvent>> events = journal.events(session);
       if (events.isEmpty()) {
         spec.commandLine()
             .getErr()

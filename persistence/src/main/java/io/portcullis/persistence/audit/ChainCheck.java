@@ -4,52 +4,57 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Checks one session's events as read back from the journal: numbered 1, 2, 3… without a gap, the
- * first a {@code SessionOpened}, each chained to the hash of the one before. It names the first
- * event where that fails and why: an edited event no longer hashes to what its successor holds, a
- * deleted one leaves a gap, an inserted or reordered one breaks the links around it.
+ * Checks one chain's events as read back from the journal (a session's, or a day's failed logins):
+ * numbered 1, 2, 3… without a gap, a session's first a {@code SessionOpened}, each chained to the
+ * hash of the one before. It names the first event where that fails and why: an edited event no
+ * longer hashes to what its successor holds, a deleted one leaves a gap, an inserted or reordered
+ * one breaks the links around it.
  */
 public final class ChainCheck {
 
   /**
-   * An event as stored: its sequence number in the session, and the event, or null when the stored
-   * bytes do not decode to a session event.
+   * An event as stored: its sequence number in the chain, and the event, or null when the stored
+   * bytes do not decode to an event of the chain.
    */
-  public record Stored(long sequenceNumber, SessionEvent event) {}
+  public record Stored<E extends ChainedEvent>(long sequenceNumber, E event) {}
 
-  /** Where the chain of a session breaks, and how. */
-  public record Break(String session, long sequenceNumber, String problem) {
+  /** Where a chain breaks, and how. */
+  public record Break(String chain, long sequenceNumber, String problem) {
     @Override
     public String toString() {
-      return "session " + session + ", event " + sequenceNumber + ": " + problem;
+      return chain + ", event " + sequenceNumber + ": " + problem;
     }
   }
 
   private ChainCheck() {}
 
-  /** The breaks of a session's chain; empty when it is whole. */
-  public static List<Break> check(String session, List<Stored> events) {
+  /**
+   * The breaks of a chain; empty when it is whole.
+   *
+   * @param chain how reports name it ({@code session <id>}, {@code failed logins of <day>})
+   */
+  public static List<Break> check(String chain, List<? extends Stored<?>> events) {
     List<Break> breaks = new ArrayList<>();
     if (events.isEmpty()) {
-      breaks.add(new Break(session, 0, "the session has no events"));
+      breaks.add(new Break(chain, 0, "the chain has no events"));
       return breaks;
     }
-    if (events.get(0).event() != null
-        && !(events.get(0).event() instanceof SessionEvent.SessionOpened)) {
+    ChainedEvent first = events.get(0).event();
+    if (first instanceof SessionEvent && !(first instanceof SessionEvent.SessionOpened)) {
       breaks.add(
           new Break(
-              session,
+              chain,
               events.get(0).sequenceNumber(),
               "the first event is not SessionOpened: the session's start was removed"));
     }
     String head = SessionChain.GENESIS;
     long expected = 1;
-    for (Stored stored : events) {
-      SessionEvent event = stored.event();
+    for (Stored<?> stored : events) {
+      ChainedEvent event = stored.event();
       if (event == null) {
         breaks.add(
             new Break(
-                session,
+                chain,
                 stored.sequenceNumber(),
                 "cannot be decoded as a session event: its stored bytes were changed"));
         head = null;
@@ -59,7 +64,7 @@ public final class ChainCheck {
       if (stored.sequenceNumber() != expected) {
         breaks.add(
             new Break(
-                session,
+                chain,
                 expected,
                 "missing: the journal goes from event "
                     + (expected - 1)
@@ -69,7 +74,7 @@ public final class ChainCheck {
       } else if (head != null && !event.previousHash().equals(head)) {
         breaks.add(
             new Break(
-                session,
+                chain,
                 stored.sequenceNumber(),
                 "does not follow event "
                     + (stored.sequenceNumber() - 1)
@@ -78,7 +83,7 @@ public final class ChainCheck {
       if (event.schema() > SessionEvent.SCHEMA_VERSION) {
         breaks.add(
             new Break(
-                session,
+                chain,
                 stored.sequenceNumber(),
                 "written with event schema " + event.schema() + ", newer than this version"));
       }
@@ -89,8 +94,8 @@ public final class ChainCheck {
   }
 
   /** The hash of the last event: what a checkpoint of the session signs. */
-  public static String head(List<Stored> events) {
-    SessionEvent last = events.isEmpty() ? null : events.get(events.size() - 1).event();
+  public static String head(List<? extends Stored<?>> events) {
+    ChainedEvent last = events.isEmpty() ? null : events.get(events.size() - 1).event();
     return last == null ? SessionChain.GENESIS : SessionChain.hash(last);
   }
 }

@@ -18,8 +18,10 @@ import org.apache.pekko.serialization.SerializationExtension;
  */
 public final class JournalReader {
 
-  private static final String PREFIX =
+  private static final String SESSION_PREFIX =
       SessionJournal.ENTITY_TYPE + PersistenceId.DefaultSeparator();
+  private static final String LOGINS_PREFIX =
+      LoginJournal.ENTITY_TYPE + PersistenceId.DefaultSeparator();
 
   private final Connection connection;
   private final Serialization serialization;
@@ -31,47 +33,65 @@ public final class JournalReader {
 
   /** Every session in the journal, oldest first. */
   public List<String> sessions() throws SQLException {
-    List<String> sessions = new ArrayList<>();
+    return entities(SESSION_PREFIX);
+  }
+
+  /** Every day with failed logins, oldest first. */
+  public List<String> loginDays() throws SQLException {
+    return entities(LOGINS_PREFIX);
+  }
+
+  /** A session's events in sequence order; one that cannot be decoded is read as null. */
+  public List<Stored<SessionEvent>> events(String session) throws SQLException {
+    return read(SessionJournal.persistenceId(session).id(), SessionEvent.class);
+  }
+
+  /** A day's failed logins in sequence order; one that cannot be decoded is read as null. */
+  public List<Stored<LoginJournal.LoginFailed>> loginFailures(String day) throws SQLException {
+    return read(LoginJournal.persistenceId(day).id(), LoginJournal.LoginFailed.class);
+  }
+
+  private List<String> entities(String prefix) throws SQLException {
+    List<String> ids = new ArrayList<>();
     try (PreparedStatement query =
         connection.prepareStatement(
             "SELECT \"persistence_id\", min(\"ordering\") AS first FROM \"event_journal\""
                 + " WHERE \"persistence_id\" LIKE ? GROUP BY \"persistence_id\" ORDER BY first")) {
-      query.setString(1, PREFIX + "%");
+      query.setString(1, prefix + "%");
       try (ResultSet rows = query.executeQuery()) {
         while (rows.next()) {
-          sessions.add(rows.getString(1).substring(PREFIX.length()));
+          ids.add(rows.getString(1).substring(prefix.length()));
         }
       }
     }
-    return sessions;
+    return ids;
   }
 
-  /** A session's events in sequence order; one that cannot be decoded is read as null. */
-  public List<Stored> events(String session) throws SQLException {
-    List<Stored> events = new ArrayList<>();
+  private <E extends ChainedEvent> List<Stored<E>> read(String persistenceId, Class<E> type)
+      throws SQLException {
+    List<Stored<E>> events = new ArrayList<>();
     try (PreparedStatement query =
         connection.prepareStatement(
             "SELECT \"sequence_number\", \"event_ser_id\", \"event_ser_manifest\","
                 + " \"event_payload\" FROM \"event_journal\" WHERE \"persistence_id\" = ?"
                 + " AND NOT \"deleted\" ORDER BY \"sequence_number\"")) {
-      query.setString(1, SessionJournal.persistenceId(session).id());
+      query.setString(1, persistenceId);
       try (ResultSet rows = query.executeQuery()) {
         while (rows.next()) {
           events.add(
-              new Stored(
-                  rows.getLong(1), decode(rows.getBytes(4), rows.getInt(2), rows.getString(3))));
+              new Stored<>(
+                  rows.getLong(1),
+                  decode(rows.getBytes(4), rows.getInt(2), rows.getString(3), type)));
         }
       }
     }
     return events;
   }
 
-  private SessionEvent decode(byte[] payload, int serializer, String manifest) {
+  private <E> E decode(byte[] payload, int serializer, String manifest, Class<E> type) {
     try {
-      return serialization.deserialize(payload, serializer, manifest).get()
-              instanceof SessionEvent event
-          ? event
-          : null;
+      Object event = serialization.deserialize(payload, serializer, manifest).get();
+      return type.isInstance(event) ? type.cast(event) : null;
     } catch (Exception e) {
       // Try.get rethrows the decoder's checked exceptions as they are.
       return null;

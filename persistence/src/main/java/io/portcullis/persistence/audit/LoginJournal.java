@@ -50,7 +50,7 @@ public final class LoginJournal
       String sqlState,
       String reason,
       String previousHash)
-      implements CborSerializable {
+      implements ChainedEvent {
 
     LoginFailed chainedAfter(String hash) {
       return new LoginFailed(
@@ -59,6 +59,13 @@ public final class LoginJournal
   }
 
   public record State(String head) implements CborSerializable {}
+
+  /** The first part of every day's persistence id, {@code Logins|<date>}. */
+  public static final String ENTITY_TYPE = "Logins";
+
+  public static PersistenceId persistenceId(String day) {
+    return PersistenceId.of(ENTITY_TYPE, day);
+  }
 
   /** The entity that records failures at {@code at}. */
   public static String entityId(Instant at) {
@@ -71,7 +78,7 @@ public final class LoginJournal
 
   private LoginJournal(String day) {
     super(
-        PersistenceId.of("Logins", day),
+        persistenceId(day),
         SupervisorStrategy.restartWithBackoff(
             java.time.Duration.ofMillis(200), java.time.Duration.ofSeconds(5), 0.2));
   }

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
-import io.portcullis.persistence.CborSerializable;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -35,7 +34,7 @@ public final class SessionChain {
   private SessionChain() {}
 
   /** The hex SHA-256 of an event (a session's, or a failed login's). */
-  public static String hash(CborSerializable event) {
+  public static String hash(ChainedEvent event) {
     try {
       MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
       sha256.update(event.getClass().getSimpleName().getBytes(StandardCharsets.UTF_8));

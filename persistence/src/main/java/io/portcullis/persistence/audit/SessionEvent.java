@@ -2,7 +2,6 @@ package io.portcullis.persistence.audit;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
-import io.portcullis.persistence.CborSerializable;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -21,7 +20,7 @@ import java.util.Optional;
   @JsonSubTypes.Type(value = SessionEvent.StatementCompleted.class, name = "StatementCompleted"),
   @JsonSubTypes.Type(value = SessionEvent.SessionClosed.class, name = "SessionClosed")
 })
-public sealed interface SessionEvent extends CborSerializable
+public sealed interface SessionEvent extends ChainedEvent
     permits SessionEvent.SessionOpened,
         SessionEvent.StatementReceived,
         SessionEvent.PolicyDecided,
@@ -31,12 +30,7 @@ public sealed interface SessionEvent extends CborSerializable
   /** The event schema written by this version of Portcullis. */
   int SCHEMA_VERSION = 1;
 
-  int schema();
-
   Instant at();
-
-  /** The hash of the session's previous event; {@link SessionChain#GENESIS} for the first. */
-  String previousHash();
 
   /** The same event, chained after {@code hash}. */
   SessionEvent chainedAfter(String hash);

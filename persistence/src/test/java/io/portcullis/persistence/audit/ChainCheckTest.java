@@ -10,16 +10,16 @@ import org.junit.jupiter.api.Test;
 class ChainCheckTest {
 
   /** A whole session of six events, chained as the entity chains them. */
-  private static List<Stored> session() {
+  private static List<Stored<SessionEvent>> session() {
     List<SessionEvent> events = new ArrayList<>();
     events.add(SessionJournalTest.opened());
     events.addAll(SessionJournalTest.statement(1));
     events.addAll(SessionJournalTest.statement(2).subList(0, 2));
-    List<Stored> stored = new ArrayList<>();
+    List<Stored<SessionEvent>> stored = new ArrayList<>();
     String head = SessionChain.GENESIS;
     for (SessionEvent event : events) {
       SessionEvent linked = event.chainedAfter(head);
-      stored.add(new Stored(stored.size() + 1, linked));
+      stored.add(new Stored<>(stored.size() + 1, linked));
       head = SessionChain.hash(linked);
     }
     return stored;
@@ -32,11 +32,11 @@ class ChainCheckTest {
 
   @Test
   void anEditedEventIsFoundAtTheEventAfterIt() {
-    List<Stored> events = session();
+    List<Stored<SessionEvent>> events = session();
     SessionEvent.PolicyDecided decided = (SessionEvent.PolicyDecided) events.get(2).event();
     events.set(
         2,
-        new Stored(
+        new Stored<>(
             3,
             new SessionEvent.PolicyDecided(
                 decided.schema(),
@@ -55,7 +55,7 @@ class ChainCheckTest {
 
   @Test
   void aDeletedEventLeavesAGap() {
-    List<Stored> events = session();
+    List<Stored<SessionEvent>> events = session();
     events.remove(3);
     assertThat(ChainCheck.check("s-1", events))
         .extracting(ChainCheck.Break::toString)
@@ -64,17 +64,17 @@ class ChainCheckTest {
 
   @Test
   void swappedEventsBreakTheLinks() {
-    List<Stored> events = session();
-    Stored third = events.get(2);
-    Stored fourth = events.get(3);
-    events.set(2, new Stored(3, fourth.event()));
-    events.set(3, new Stored(4, third.event()));
+    List<Stored<SessionEvent>> events = session();
+    Stored<SessionEvent> third = events.get(2);
+    Stored<SessionEvent> fourth = events.get(3);
+    events.set(2, new Stored<>(3, fourth.event()));
+    events.set(3, new Stored<>(4, third.event()));
     assertThat(ChainCheck.check("s-1", events)).isNotEmpty();
   }
 
   @Test
   void aSessionWithoutItsStartIsFound() {
-    List<Stored> events = session();
+    List<Stored<SessionEvent>> events = session();
     events.remove(0);
     assertThat(ChainCheck.check("s-1", events))
         .extracting(ChainCheck.Break::problem)
