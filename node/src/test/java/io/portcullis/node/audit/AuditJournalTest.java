@@ -314,6 +314,48 @@ class AuditJournalTest {
   }
 
   @Test
+  void aJournalSlowerThanTheWriteTimeoutRefusesStatementsUntilItIsFastAgain() throws Exception {
+    try (Connection c = agent()) {
+      c.createStatement().execute("SELECT 1");
+      try (Connection j = journalDatabase()) {
+        j.setAutoCommit(false);
+        // Writers wait for this lock: every journal write now takes longer than the 2 s timeout.
+        j.createStatement().execute("LOCK TABLE event_journal IN EXCLUSIVE MODE");
+        try {
+          long started = System.nanoTime();
+          assertThatThrownBy(
+                  () ->
+                      c.createStatement()
+                          .execute("INSERT INTO audit_bank.customers VALUES (20, 'Slow', NULL)"))
+              .isInstanceOfSatisfying(
+                  SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("57P03"));
+          assertThat(Duration.ofNanos(System.nanoTime() - started))
+              .isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+        } finally {
+          j.rollback();
+        }
+      }
+      try (Connection direct = TestPostgres.direct();
+          ResultSet rs =
+              direct
+                  .createStatement()
+                  .executeQuery("SELECT count(*) FROM audit_bank.customers WHERE id = 20")) {
+        rs.next();
+        assertThat(rs.getInt(1)).as("nothing ran upstream").isZero();
+      }
+      await(
+          () -> {
+            try {
+              c.createStatement().execute("SELECT 2");
+              return true;
+            } catch (SQLException e) {
+              return null;
+            }
+          });
+    }
+  }
+
+  @Test
   void aFailedLoginIsJournaledWithItsReasonAndWithoutItsToken() throws Exception {
     String forged = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJtYWxsb3J5In0.";
     Properties props = new Properties();
