@@ -370,6 +370,8 @@ public final class SessionPolicy {
     ApprovalRequest request =
         new ApprovalRequest(
             sessionId,
+            // The number the journal gives this statement when it records it, just after.
+            statements + 1,
             identity,
             target,
             text,

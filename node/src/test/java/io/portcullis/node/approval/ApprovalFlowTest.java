@@ -179,6 +179,9 @@ class ApprovalFlowTest {
       assertThat(approval.path("status").asText()).isEqualTo("pending");
       assertThat(approval.path("requester").path("subject").asText()).isEqualTo("payments-bot");
       assertThat(approval.path("rules").get(0).asText()).isEqualTo("pii-wait");
+      assertThat(approval.path("sessionStatement").asLong())
+          .as("the statement's number in the session's journal")
+          .isPositive();
       assertThat(held).isNotDone();
       assertThat(rows(otherStatement, "SELECT 1")).containsExactly("1");
 

@@ -435,6 +435,7 @@ class WebhookNotifierTest {
         grant.isPresent() ? "grant" : "statement",
         requester,
         "session-1",
+        3,
         target,
         statement,
         List.of(),

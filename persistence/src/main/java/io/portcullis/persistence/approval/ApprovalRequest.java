@@ -13,6 +13,7 @@ import java.util.List;
  * access, the rule itself) for one identity on one target.
  *
  * @param sessionId the session that asked
+ * @param sessionStatement the statement's number in that session's journal
  * @param statement the statement as the client sent it
  * @param normalized the statement as its tokens (comments, spacing and case of keywords do not
  *     matter), which identifies it
@@ -21,6 +22,7 @@ import java.util.List;
  */
 public record ApprovalRequest(
     String sessionId,
+    long sessionStatement,
     Identity requester,
     String target,
     String statement,

@@ -54,6 +54,7 @@ class ApprovalTest {
   private ApprovalRequest request(ApprovalTerms terms) {
     return new ApprovalRequest(
         "session-1",
+        7,
         BOT,
         "main",
         "SELECT ssn FROM customers WHERE id = $1",
