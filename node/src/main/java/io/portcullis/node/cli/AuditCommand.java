@@ -115,7 +115,7 @@ final class AuditCommand implements Runnable {
         broken += report(ChainCheck.check("failed logins of " + day, stored), out);
       }
       out.printf(
-          "%d sessions, %d days of failed logins, %d events: %s%n",
+          "%d sessions, failed logins on %d days, %d events: %s%n",
           sessions.size(),
           days.size(),
           events,
