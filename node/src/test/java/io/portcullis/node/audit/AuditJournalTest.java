@@ -391,6 +391,28 @@ class AuditJournalTest {
   }
 
   @Test
+  void auditCommandsExplainWhatTheyCannotRead() throws Exception {
+    Path unreachable = dir.resolve("unreachable.conf");
+    Files.writeString(
+        unreachable,
+        "portcullis.journal { url = \"jdbc:postgresql://127.0.0.1:1/journal\", user = u }\n");
+    Cli.Run down = Cli.portcullis("audit", "verify", "--config", unreachable.toString());
+    assertThat(down.exitCode()).isEqualTo(2);
+    assertThat(down.err()).contains("cannot read the journal at jdbc:postgresql://127.0.0.1:1");
+
+    Path broken = dir.resolve("broken.conf");
+    Files.writeString(broken, "portcullis.journal.url = \"jdbc:oracle:thin:@db\"\n");
+    Cli.Run invalid = Cli.portcullis("audit", "verify", "--config", broken.toString());
+    assertThat(invalid.exitCode()).isEqualTo(2);
+    assertThat(invalid.err()).contains("invalid configuration");
+
+    Cli.Run unknown =
+        Cli.portcullis("audit", "show", "no-such-session", "--config", config.toString());
+    assertThat(unknown.exitCode()).isEqualTo(1);
+    assertThat(unknown.err()).contains("no session no-such-session in the journal");
+  }
+
+  @Test
   void aJournalInAProtectedTargetsDatabaseIsRefused() {
     TestPostgres.Server pg = TestPostgres.server();
     assertThatThrownBy(

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import io.portcullis.node.testing.TestGateway;
 import io.portcullis.persistence.journal.JournalDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,6 +113,44 @@ class GatewaySettingsTest {
         .hasMessageContaining("PostgreSQL")
         .hasMessageContaining("H2")
         .hasMessageNotContaining("s3cret");
+  }
+
+  private static AuditSettings audit(String hocon) {
+    return AuditSettings.from(
+        ConfigLoader.load(Optional.empty(), ConfigFactory.parseString(hocon))
+            .getConfig("portcullis.journal"),
+        "node-1");
+  }
+
+  @Test
+  void journalDefaultsKeepAHundredRowsAndWaitFiveSeconds() {
+    AuditSettings settings = audit("");
+    assertThat(settings.writeTimeout()).isEqualTo(java.time.Duration.ofSeconds(5));
+    assertThat(settings.sampleLimits().rows()).isEqualTo(100);
+    assertThat(settings.sampleLimits().bytes()).isEqualTo(64 * 1024);
+  }
+
+  @Test
+  void badJournalWriteTimeoutsAndSampleSizesAreRefused() {
+    assertThatThrownBy(() -> audit("portcullis.journal.write-timeout = 0s"))
+        .isInstanceOf(ConfigException.BadValue.class)
+        .hasMessageContaining("write-timeout");
+    assertThatThrownBy(() -> audit("portcullis.journal.sample-rows = -1"))
+        .isInstanceOf(ConfigException.BadValue.class)
+        .hasMessageContaining("sample-rows");
+    assertThatThrownBy(() -> audit("portcullis.journal.sample-bytes = lots"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("sample-bytes");
+  }
+
+  @Test
+  void aMaskingKeyShorterThan32BytesStopsTheStart(@TempDir Path dir) throws Exception {
+    Path key = dir.resolve("masking.key");
+    Files.write(key, new byte[16]);
+    assertThatThrownBy(
+            () -> TestGateway.start("portcullis.policy.masking-key-file = \"%s\"".formatted(key)))
+        .hasMessageContaining("holds 16 bytes")
+        .hasMessageContaining("at least 32 random bytes");
   }
 
   @Test
