@@ -35,7 +35,6 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -573,8 +572,17 @@ public final class ResultMasker {
 
   /** Whether a query may declare a cursor or prepare a statement, which later results refer to. */
   private static boolean mayName(String sql) {
-    String lower = sql.toLowerCase(Locale.ROOT);
-    return lower.contains("declare") || lower.contains("prepare");
+    return mentions(sql, "declare") || mentions(sql, "prepare");
+  }
+
+  /** Whether the text holds the word in any case; checked on every statement, so no copy. */
+  private static boolean mentions(String text, String word) {
+    for (int i = 0; i + word.length() <= text.length(); i++) {
+      if (text.regionMatches(true, i, word, 0, word.length())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private List<StatementAnalysis> analyses(SimpleQuery query) {
@@ -590,9 +598,8 @@ public final class ResultMasker {
   }
 
   private void noteSessionState(String sql) {
-    String lower = sql.toLowerCase(Locale.ROOT);
-    searchPathChanged |= lower.contains("search_path");
-    settingsTainted |= lower.contains("set_config");
+    searchPathChanged |= mentions(sql, "search_path");
+    settingsTainted |= mentions(sql, "set_config");
   }
 
   /**
@@ -601,7 +608,7 @@ public final class ResultMasker {
    */
   private static boolean rowsFromARule(StatementAnalysis analysis) {
     return analysis.kinds().stream().anyMatch(StatementKind::writesData)
-        && !analysis.text().toLowerCase(Locale.ROOT).contains("returning");
+        && !mentions(analysis.text(), "returning");
   }
 
   /** The cursor a FETCH or MOVE names: its last name. */

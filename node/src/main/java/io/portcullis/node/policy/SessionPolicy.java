@@ -104,6 +104,8 @@ public final class SessionPolicy {
 
   private String applicationName = "";
   private boolean catalogChanging;
+  private Policy maskingPolicy;
+  private SessionMasking masking;
   private long statements;
   private boolean standardConformingStrings = true;
 
@@ -521,7 +523,7 @@ public final class SessionPolicy {
     if (verdict.decision() == Decision.DENY || current.masking().columns().isEmpty()) {
       return verdict;
     }
-    SessionMasking masking = current.masking().forIdentity(identity);
+    SessionMasking masking = maskingUnder(current);
     for (StatementAnalysis statement : statements) {
       Optional<PredicateGuard.Violation> violation =
           PredicateGuard.violation(masking, identity.groups(), statement)
@@ -537,6 +539,15 @@ public final class SessionPolicy {
       }
     }
     return verdict;
+  }
+
+  /** The identity's masking rules under a policy, worked out once per policy. */
+  private SessionMasking maskingUnder(Policy current) {
+    if (current != maskingPolicy) {
+      maskingPolicy = current;
+      masking = current.masking().forIdentity(identity);
+    }
+    return masking;
   }
 
   private static ErrorResponse refusal(Verdict verdict, Policy current) {
