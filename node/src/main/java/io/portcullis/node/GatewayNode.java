@@ -28,6 +28,7 @@ import io.portcullis.node.session.SessionActor;
 import io.portcullis.node.session.SessionServices;
 import io.portcullis.node.session.StartupNegotiation;
 import io.portcullis.node.upstream.UpstreamConnector;
+import io.portcullis.persistence.audit.ParameterSeal;
 import io.portcullis.persistence.journal.JournalDatabase;
 import io.portcullis.policy.masking.ValueMasker;
 import io.portcullis.policy.sql.SqlAnalyzer;
@@ -172,6 +173,10 @@ public final class GatewayNode implements AutoCloseable {
       EventLoopGroup workers =
           new MultiThreadIoEventLoopGroup(
               settings.listener().ioThreads(), transport.ioHandlerFactory());
+      AuditSettings audit =
+          AuditSettings.from(
+              config.getConfig("portcullis.journal"),
+              Cluster.get(system).selfMember().address().toString());
       SessionServices services =
           new SessionServices(
               settings.clientAuthenticator(),
@@ -183,9 +188,8 @@ public final class GatewayNode implements AutoCloseable {
               catalogs,
               lineages,
               maskingKey(settings.policy().maskingKeyFile()),
-              AuditSettings.from(
-                  config.getConfig("portcullis.journal"),
-                  Cluster.get(system).selfMember().address().toString()),
+              audit,
+              parameterSeal(audit.sealingKeyFile()),
               FailedLogins.start(system),
               stages,
               EventLoopDispatchers.register(system, workers),
@@ -226,6 +230,16 @@ public final class GatewayNode implements AutoCloseable {
     byte[] key = new byte[32];
     new SecureRandom().nextBytes(key);
     return new ValueMasker(key);
+  }
+
+  private static ParameterSeal parameterSeal(Optional<Path> file) throws IOException {
+    if (file.isPresent()) {
+      return ParameterSeal.fromKeyFile(file.get());
+    }
+    log.warn(
+        "no portcullis.journal.sealing-key-file: bound parameter values are journaled masked only,"
+            + " so sessions cannot be replayed with their original values");
+    return ParameterSeal.none();
   }
 
   private static void joinCluster(ActorSystem<Void> system) throws InterruptedException {

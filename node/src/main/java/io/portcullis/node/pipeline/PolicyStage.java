@@ -296,9 +296,13 @@ public final class PolicyStage
         ApprovalRequest request = held.request();
         if (outcome instanceof Approval.Cleared cleared) {
           cleared.grantUntil().ifPresent(until -> policy.granted(request, until));
-          release(held.message());
+          resolved(outcome, held.message(), Judgement.Forward.unlimited());
         } else if (outcome instanceof Approval.Refused refused) {
-          release(held.hold().replacement(), SessionPolicy.refused(request, refused));
+          resolved(
+              outcome,
+              held.message(),
+              new Judgement.Refuse(
+                  held.hold().replacement(), SessionPolicy.refused(request, refused)));
         } else {
           Approval.Pending pending = (Approval.Pending) outcome;
           if (request.terms().mode() == ApprovalTerms.Mode.RETRY) {
@@ -314,6 +318,16 @@ public final class PolicyStage
             watch(ApprovalId.parse(pending.approvalId()).orElseThrow(), pending.expiresAt());
           }
         }
+      }
+
+      /** The approval's outcome, and who decided it, is journaled before the statement goes on. */
+      private void resolved(Approval.Outcome outcome, FrontendMessage message, Judgement then) {
+        SessionEvent event = SessionPolicy.approvalResolved(held.request(), outcome);
+        held = null;
+        recorder
+            .append(List.of(event))
+            .whenComplete(
+                (done, failure) -> journaled.invoke(new Journaled(message, then, failure)));
       }
 
       private void watch(ApprovalId id, Instant expiresAt) {
@@ -338,11 +352,6 @@ public final class PolicyStage
         }
         log.warn("approval of a held statement failed; the statement is refused", failure);
         release(held.hold().replacement(), SessionPolicy.approvalsUnavailable());
-      }
-
-      private void release(FrontendMessage message) {
-        held = null;
-        send(message, Optional.empty());
       }
 
       private void release(FrontendMessage replacement, ErrorResponse error) {

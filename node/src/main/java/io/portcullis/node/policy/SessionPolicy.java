@@ -5,6 +5,7 @@ import io.portcullis.node.audit.AuditLog;
 import io.portcullis.persistence.approval.Approval;
 import io.portcullis.persistence.approval.ApprovalRequest;
 import io.portcullis.persistence.approval.ApprovalStatus;
+import io.portcullis.persistence.audit.ParameterSeal;
 import io.portcullis.persistence.audit.SessionEvent;
 import io.portcullis.policy.catalog.CatalogDependencies;
 import io.portcullis.policy.identity.Identity;
@@ -38,6 +39,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -46,6 +48,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
@@ -77,23 +80,22 @@ public final class SessionPolicy {
    * Extended-protocol statements that need approval, by name. Parsing runs nothing, so they are
    * parsed at once and approval is asked at each Bind, where the approver can see the values.
    */
-  private final Map<String, Reviewed> reviewed = new HashMap<>();
+  private final Map<String, Parsed> reviewed = new HashMap<>();
 
   /** Until when a just-in-time grant lets this identity run a rule's statements, by rule ids. */
   private final Map<List<String>, Instant> grants = new HashMap<>();
-
-  private record Reviewed(String text, int[] parameterTypes, Verdict verdict) {}
 
   /** Row limits of allowed extended-protocol statements, by name, for the portals bound to them. */
   private final Map<String, RowLimits.Limit> limited = new HashMap<>();
 
   /** Statements prepared over the extended protocol, by name: what their Binds run. */
-  private final Map<String, Judged> judged = new HashMap<>();
+  private final Map<String, Parsed> judged = new HashMap<>();
 
   /** What the journal must hold before the message just judged may go on. */
   private final List<SessionEvent> journalEntries = new ArrayList<>();
 
   private final UnaryOperator<String> displayMask;
+  private final ParameterSeal seal;
 
   /**
    * Text that no PostgreSQL accepts, unique to the session, so that the upstream's error for it
@@ -118,9 +120,11 @@ public final class SessionPolicy {
       Identity identity,
       String target,
       InetAddress clientAddress,
-      UnaryOperator<String> displayMask) {
+      UnaryOperator<String> displayMask,
+      ParameterSeal seal) {
     this.sessionId = sessionId;
     this.displayMask = displayMask;
+    this.seal = seal;
     this.policy = policy;
     this.analyzer = analyzer;
     this.approvals = approvals;
@@ -193,16 +197,16 @@ public final class SessionPolicy {
       return judge(message, parse.sql(), analyzer.analyze(parse.sql(), standardConformingStrings));
     }
     if (message instanceof Bind bind && reviewed.containsKey(bind.statement())) {
-      Reviewed statement = reviewed.get(bind.statement());
+      Parsed statement = reviewed.get(bind.statement());
       List<String> values =
           BoundValues.display(
               statement.parameterTypes(), bind.parameterFormats(), bind.parameters());
       Judgement hold = hold(message, statement.text(), values, statement.verdict());
-      journal(bind, statement.text(), values, statement.verdict(), hold);
+      journal(bind, statement.text(), values, statement.verdict(), statement.tables(), hold);
       return hold;
     }
     if (message instanceof Bind bind) {
-      Judged statement = judged.get(bind.statement());
+      Parsed statement = judged.get(bind.statement());
       if (statement != null) {
         journal(
             bind,
@@ -210,6 +214,7 @@ public final class SessionPolicy {
             BoundValues.display(
                 statement.parameterTypes(), bind.parameterFormats(), bind.parameters()),
             statement.verdict(),
+            statement.tables(),
             null);
       }
       return new Judgement.Forward(Optional.ofNullable(limited.get(bind.statement())));
@@ -247,7 +252,7 @@ public final class SessionPolicy {
               current.version(),
               OptionalLong.empty(),
               Optional.empty());
-      journal(message, text, List.of(), unknown, null);
+      journal(message, text, List.of(), unknown, List.of(), null);
       return new Judgement.Refuse(replacementFor(message), catalogUnknown());
     }
     List<StatementAnalysis> resolved = new ArrayList<>(statements.size());
@@ -257,18 +262,28 @@ public final class SessionPolicy {
     }
     Verdict verdict = inferenceGuarded(current, current.evaluateAll(context, resolved), resolved);
     record(resolved, verdict, now);
-    Judgement judgement = judged(message, text, resolved, verdict, current, context);
+    List<String> tables = tables(resolved);
+    Judgement judgement = judged(message, text, resolved, verdict, tables, current, context);
     if (message instanceof Parse parse && verdict.decision() == Decision.ALLOW) {
       // Recorded when bound: with its values, and only if it runs.
-      judged.put(parse.name(), new Judged(text, parse.parameterTypes(), verdict));
+      judged.put(parse.name(), new Parsed(text, parse.parameterTypes(), verdict, tables));
     } else {
       List<String> arguments =
           message instanceof FunctionCall call
               ? BoundValues.display(new int[0], call.argumentFormats(), call.arguments())
               : List.of();
-      journal(message, text, arguments, verdict, judgement);
+      journal(message, text, arguments, verdict, tables, judgement);
     }
     return judgement;
+  }
+
+  private static List<String> tables(List<StatementAnalysis> statements) {
+    Set<String> tables = new TreeSet<>();
+    for (StatementAnalysis statement : statements) {
+      tables.addAll(statement.tablesRead());
+      tables.addAll(statement.tablesWritten());
+    }
+    return List.copyOf(tables);
   }
 
   private Judgement judged(
@@ -276,6 +291,7 @@ public final class SessionPolicy {
       String text,
       List<StatementAnalysis> resolved,
       Verdict verdict,
+      List<String> tables,
       Policy current,
       StatementContext context) {
     if (verdict.decision() == Decision.DENY) {
@@ -298,7 +314,7 @@ public final class SessionPolicy {
       return new Judgement.Forward(limit);
     }
     if (message instanceof Parse parse) {
-      reviewed.put(parse.name(), new Reviewed(text, parse.parameterTypes(), verdict));
+      reviewed.put(parse.name(), new Parsed(text, parse.parameterTypes(), verdict, tables));
       return Judgement.Forward.unlimited();
     }
     List<String> arguments =
@@ -323,9 +339,17 @@ public final class SessionPolicy {
       String text,
       List<String> values,
       Verdict verdict,
+      List<String> tables,
       Judgement judgement) {
     Instant now = Instant.now();
     long statement = ++statements;
+    Optional<String> sealed =
+        message instanceof Bind bind
+            ? seal.seal(sessionId, statement, sealable(bind.parameterFormats(), bind.parameters()))
+            : message instanceof FunctionCall call
+                ? seal.seal(
+                    sessionId, statement, sealable(call.argumentFormats(), call.arguments()))
+                : Optional.empty();
     String protocol =
         message instanceof Query
             ? "simple"
@@ -345,6 +369,7 @@ public final class SessionPolicy {
             statementName,
             portalName,
             values.stream().map(displayMask).toList(),
+            sealed,
             null));
     journalEntries.add(
         new SessionEvent.PolicyDecided(
@@ -355,10 +380,19 @@ public final class SessionPolicy {
             verdict.ruleIds(),
             verdict.policyVersion(),
             verdict.reason(),
+            tables,
             judgement instanceof Judgement.Hold hold
                 ? Optional.of(hold.request().entityId())
                 : Optional.empty(),
             null));
+  }
+
+  private static ParameterSeal.Values sealable(short[] formats, byte[][] values) {
+    List<Short> formatList = new ArrayList<>(formats.length);
+    for (short format : formats) {
+      formatList.add(format);
+    }
+    return new ParameterSeal.Values(formatList, Arrays.asList(values));
   }
 
   /** A statement the policy sends for review waits for approval, unless a grant covers it. */
@@ -466,8 +500,8 @@ public final class SessionPolicy {
     }
   }
 
-  /** A statement prepared over the extended protocol and allowed. */
-  private record Judged(String text, int[] parameterTypes, Verdict verdict) {}
+  /** A statement prepared over the extended protocol, judged when it was parsed. */
+  private record Parsed(String text, int[] parameterTypes, Verdict verdict, List<String> tables) {}
 
   /** EXECUTE name is judged as the PREPARE of that name was; an unknown name stays unparsed. */
   private StatementAnalysis resolvePrepared(StatementAnalysis statement) {
@@ -564,6 +598,34 @@ public final class SessionPolicy {
             new Field(
                 Field.DETAIL,
                 "Decided by " + rules + " of policy " + current.shortVersion() + ".")));
+  }
+
+  /** What the session's journal records of a decided approval, before the statement goes on. */
+  public static SessionEvent approvalResolved(ApprovalRequest request, Approval.Outcome outcome) {
+    List<Identity> approvers;
+    String result;
+    String reason;
+    if (outcome instanceof Approval.Cleared cleared) {
+      approvers = cleared.approvers();
+      result = ApprovalStatus.APPROVED.apiName();
+      reason = "";
+    } else {
+      Approval.Refused refused = (Approval.Refused) outcome;
+      approvers = refused.by();
+      result = refused.status().apiName();
+      reason = refused.reason();
+    }
+    return new SessionEvent.ApprovalResolved(
+        SessionEvent.SCHEMA_VERSION,
+        Instant.now(),
+        request.sessionStatement(),
+        outcome.approvalId(),
+        result,
+        approvers.stream()
+            .map(approver -> new SessionEvent.Approver(approver.subject(), approver.issuer()))
+            .toList(),
+        reason,
+        null);
   }
 
   /** Told at once to a client whose statement waits for approval. */

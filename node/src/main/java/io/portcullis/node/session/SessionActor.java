@@ -447,7 +447,8 @@ public final class SessionActor {
             identity,
             startup.target().name(),
             ((InetSocketAddress) client.remoteAddress()).getAddress(),
-            displayMask());
+            displayMask(),
+            services.parameterSeal());
     upstream.parameters().forEach(status -> policy.parameterChanged(status.name(), status.value()));
     return policy;
   }

@@ -9,6 +9,7 @@ import io.portcullis.node.pipeline.SessionStages;
 import io.portcullis.node.policy.PolicySource;
 import io.portcullis.node.policy.TargetCatalogs;
 import io.portcullis.node.upstream.UpstreamConnector;
+import io.portcullis.persistence.audit.ParameterSeal;
 import io.portcullis.policy.identity.ClientAuthenticator;
 import io.portcullis.policy.masking.ValueMasker;
 import io.portcullis.policy.sql.SqlAnalyzer;
@@ -26,6 +27,7 @@ public record SessionServices(
     Lineages lineages,
     ValueMasker masker,
     AuditSettings audit,
+    ParameterSeal parameterSeal,
     FailedLogins failedLogins,
     SessionStages.Factory stages,
     EventLoopDispatchers dispatchers,

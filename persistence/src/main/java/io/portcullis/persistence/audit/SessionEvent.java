@@ -17,6 +17,7 @@ import java.util.Optional;
   @JsonSubTypes.Type(value = SessionEvent.SessionOpened.class, name = "SessionOpened"),
   @JsonSubTypes.Type(value = SessionEvent.StatementReceived.class, name = "StatementReceived"),
   @JsonSubTypes.Type(value = SessionEvent.PolicyDecided.class, name = "PolicyDecided"),
+  @JsonSubTypes.Type(value = SessionEvent.ApprovalResolved.class, name = "ApprovalResolved"),
   @JsonSubTypes.Type(value = SessionEvent.StatementCompleted.class, name = "StatementCompleted"),
   @JsonSubTypes.Type(value = SessionEvent.SessionClosed.class, name = "SessionClosed")
 })
@@ -24,6 +25,7 @@ public sealed interface SessionEvent extends ChainedEvent
     permits SessionEvent.SessionOpened,
         SessionEvent.StatementReceived,
         SessionEvent.PolicyDecided,
+        SessionEvent.ApprovalResolved,
         SessionEvent.StatementCompleted,
         SessionEvent.SessionClosed {
 
@@ -96,6 +98,8 @@ public sealed interface SessionEvent extends ChainedEvent
    * @param protocol {@code simple}, {@code extended} (at Parse, or at Bind with its values) or
    *     {@code function-call}
    * @param parameters bound values as text, masked; empty for a simple query
+   * @param sealedParameters the values as the client sent them, sealed for replay ({@code
+   *     SealedValues}); empty when there are none or no sealing key is configured
    */
   record StatementReceived(
       int schema,
@@ -106,6 +110,7 @@ public sealed interface SessionEvent extends ChainedEvent
       String statementName,
       String portalName,
       List<String> parameters,
+      Optional<String> sealedParameters,
       String previousHash)
       implements SessionEvent {
     public StatementReceived {
@@ -115,7 +120,16 @@ public sealed interface SessionEvent extends ChainedEvent
     @Override
     public StatementReceived chainedAfter(String hash) {
       return new StatementReceived(
-          schema, at, statement, sql, protocol, statementName, portalName, parameters, hash);
+          schema,
+          at,
+          statement,
+          sql,
+          protocol,
+          statementName,
+          portalName,
+          parameters,
+          sealedParameters,
+          hash);
     }
   }
 
@@ -123,6 +137,7 @@ public sealed interface SessionEvent extends ChainedEvent
    * What the policy decided about a statement.
    *
    * @param decision {@code allow}, {@code deny} or {@code review}
+   * @param tables the relations the statement reads or writes, as the policy resolved them
    * @param approvalId for a reviewed statement, its approval
    */
   record PolicyDecided(
@@ -133,19 +148,52 @@ public sealed interface SessionEvent extends ChainedEvent
       List<String> rules,
       String policyVersion,
       String reason,
+      List<String> tables,
       Optional<String> approvalId,
       String previousHash)
       implements SessionEvent {
     public PolicyDecided {
       rules = List.copyOf(rules);
+      tables = List.copyOf(tables);
     }
 
     @Override
     public PolicyDecided chainedAfter(String hash) {
       return new PolicyDecided(
-          schema, at, statement, decision, rules, policyVersion, reason, approvalId, hash);
+          schema, at, statement, decision, rules, policyVersion, reason, tables, approvalId, hash);
     }
   }
+
+  /**
+   * A reviewed statement's approval was decided, before the statement ran or was refused.
+   *
+   * @param outcome {@code approved}, {@code denied} or {@code expired}
+   * @param approvers who approved or denied it
+   * @param reason the approver's reason for a denial, or why it expired
+   */
+  record ApprovalResolved(
+      int schema,
+      Instant at,
+      long statement,
+      String approvalId,
+      String outcome,
+      List<Approver> approvers,
+      String reason,
+      String previousHash)
+      implements SessionEvent {
+    public ApprovalResolved {
+      approvers = List.copyOf(approvers);
+    }
+
+    @Override
+    public ApprovalResolved chainedAfter(String hash) {
+      return new ApprovalResolved(
+          schema, at, statement, approvalId, outcome, approvers, reason, hash);
+    }
+  }
+
+  /** A person (or agent) who decided an approval, as their token named them. */
+  record Approver(String subject, String issuer) {}
 
   /**
    * What a statement returned, as the client saw it (masked).

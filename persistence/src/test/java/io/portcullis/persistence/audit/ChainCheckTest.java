@@ -46,6 +46,7 @@ class ChainCheckTest {
                 decided.rules(),
                 decided.policyVersion(),
                 decided.reason(),
+                decided.tables(),
                 decided.approvalId(),
                 decided.previousHash())));
     assertThat(ChainCheck.check("s-1", events))

@@ -70,6 +70,7 @@ class SessionJournalTest {
             "S_1",
             "",
             List.of("42"),
+            Optional.of("aesgcm1.0011223344556677.c2VhbGVk"),
             null),
         new PolicyDecided(
             SessionEvent.SCHEMA_VERSION,
@@ -79,6 +80,7 @@ class SessionJournalTest {
             List.of("agents-read"),
             "sha256:abc",
             "",
+            List.of("bank.customers"),
             Optional.empty(),
             null),
         new StatementCompleted(
