@@ -1,26 +1,33 @@
 package io.portcullis.node.audit;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import io.portcullis.node.GatewayNode;
+import io.portcullis.node.testing.AdminClient;
 import io.portcullis.node.testing.Cli;
 import io.portcullis.node.testing.TestGateway;
 import io.portcullis.node.testing.TestPostgres;
 import io.portcullis.persistence.audit.ChainCheck;
 import io.portcullis.persistence.audit.JournalReader;
 import io.portcullis.persistence.audit.LoginJournal;
+import io.portcullis.persistence.audit.ParameterSeal;
 import io.portcullis.persistence.audit.SessionEvent;
+import io.portcullis.persistence.audit.SessionEvent.ApprovalResolved;
 import io.portcullis.persistence.audit.SessionEvent.PolicyDecided;
 import io.portcullis.persistence.audit.SessionEvent.SessionClosed;
 import io.portcullis.persistence.audit.SessionEvent.SessionOpened;
 import io.portcullis.persistence.audit.SessionEvent.StatementCompleted;
 import io.portcullis.persistence.audit.SessionEvent.StatementReceived;
 import io.portcullis.policy.identity.DevIssuer;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -31,6 +38,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.AfterAll;
@@ -59,6 +68,11 @@ class AuditJournalTest {
           when: {kinds: [ddl]}
           decision: deny
           reason: DDL is refused
+        - id: deletes-reviewed
+          when: {kinds: [delete]}
+          decision: review
+          reason: deletes need an analyst
+          approval: {mode: wait, timeout: 30s, approvers: [security-analysts]}
       masking:
         columns:
           - {id: ssn, columns: [audit_bank.customers.ssn], strategy: partial, keep: 4}
@@ -70,6 +84,7 @@ class AuditJournalTest {
   private static GatewayNode gateway;
   private static DevIssuer issuer;
   private static Path config;
+  private static ParameterSeal seal;
 
   @BeforeAll
   static void start() throws Exception {
@@ -93,6 +108,11 @@ class AuditJournalTest {
     Files.writeString(policy, POLICY);
     Path key = dir.resolve("dev.jwk");
     TestPostgres.Server pg = TestPostgres.server();
+    Path sealingKey = dir.resolve("sealing.key");
+    byte[] keyBytes = new byte[32];
+    new SecureRandom().nextBytes(keyBytes);
+    Files.write(sealingKey, keyBytes);
+    seal = ParameterSeal.withKey(keyBytes);
     String journal =
         """
         portcullis.journal {
@@ -100,9 +120,10 @@ class AuditJournalTest {
           user = "%s"
           password = "%s"
           write-timeout = 2s
+          sealing-key-file = "%s"
         }
         """
-            .formatted(pg.jdbcUrl(JOURNAL_DB), pg.user(), pg.password());
+            .formatted(pg.jdbcUrl(JOURNAL_DB), pg.user(), pg.password(), sealingKey);
     gateway = TestGateway.start(TestGateway.policyWithDevTokens(policy, key) + journal);
     issuer = DevIssuer.load(key);
     config = dir.resolve("gateway.conf");
@@ -152,6 +173,7 @@ class AuditJournalTest {
 
   @Test
   void aScriptedSessionIsRecordedStatementByStatementAndVerifies() throws Exception {
+    String approvalId;
     try (Connection c = agent()) {
       try (ResultSet rs =
           c.createStatement()
@@ -166,6 +188,31 @@ class AuditJournalTest {
         insert.setString(3, "345-67-8912");
         assertThat(insert.executeUpdate()).isEqualTo(1);
       }
+      CompletableFuture<Integer> delete =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try (Statement s = c.createStatement()) {
+                  return s.executeUpdate("DELETE FROM audit_bank.customers WHERE id = 3");
+                } catch (SQLException e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      AdminClient admin = new AdminClient(gateway);
+      String carol =
+          issuer.mint(
+              "carol", Set.of("security-analysts"), false, Duration.ofMinutes(5), "portcullis");
+      approvalId =
+          await(
+              () -> {
+                for (JsonNode approval :
+                    admin.get("/api/v1/approvals", carol).body().path("approvals")) {
+                  return approval.path("id").asText();
+                }
+                return null;
+              });
+      assertThat(admin.post("/api/v1/approvals/" + approvalId + "/approve", carol, "{}").status())
+          .isEqualTo(200);
+      assertThat(delete.get(10, TimeUnit.SECONDS)).isEqualTo(1);
       assertThatThrownBy(() -> c.createStatement().execute("DROP TABLE audit_bank.customers"))
           .isInstanceOf(SQLException.class)
           .hasMessageContaining("DDL is refused");
@@ -189,6 +236,8 @@ class AuditJournalTest {
 
     StatementReceived select = received(session, "SELECT name, ssn FROM audit_bank.customers");
     assertThat(decision(session, select.statement()).decision()).isEqualTo("allow");
+    assertThat(decision(session, select.statement()).tables())
+        .containsExactly("audit_bank.customers");
     StatementCompleted selected = completed(session, select.statement());
     assertThat(selected.commandTag()).contains("SELECT 2");
     assertThat(selected.rows()).isEqualTo(2);
@@ -200,7 +249,40 @@ class AuditJournalTest {
     StatementReceived insert = received(session, "INSERT INTO audit_bank.customers");
     assertThat(insert.protocol()).isEqualTo("extended");
     assertThat(insert.parameters()).containsExactly("3", "Carl", "****");
+    ParameterSeal.Values sealed =
+        seal.open(opened.session(), insert.statement(), insert.sealedParameters().orElseThrow());
+    assertThat(sealed.formats()).as("pgjdbc sends the int in binary").startsWith((short) 1);
+    assertThat(ByteBuffer.wrap(sealed.values().get(0)).getInt()).isEqualTo(3);
+    assertThat(sealed.values().subList(1, 3).stream().map(v -> new String(v, UTF_8)))
+        .containsExactly("Carl", "345-67-8912");
     assertThat(completed(session, insert.statement()).commandTag()).contains("INSERT 0 1");
+
+    // Judged at Parse, then held at Bind, with its values: the Bind's record carries the approval.
+    PolicyDecided reviewed =
+        session.stream()
+            .filter(e -> e instanceof PolicyDecided d && d.approvalId().isPresent())
+            .map(PolicyDecided.class::cast)
+            .findFirst()
+            .orElseThrow();
+    assertThat(reviewed.decision()).isEqualTo("review");
+    assertThat(reviewed.approvalId()).contains(approvalId);
+    StatementReceived delete = received(session, reviewed.statement());
+    assertThat(delete.sql()).startsWith("DELETE FROM audit_bank.customers");
+    ApprovalResolved resolved =
+        session.stream()
+            .filter(ApprovalResolved.class::isInstance)
+            .map(ApprovalResolved.class::cast)
+            .findFirst()
+            .orElseThrow();
+    assertThat(resolved.statement()).isEqualTo(delete.statement());
+    assertThat(resolved.approvalId()).isEqualTo(approvalId);
+    assertThat(resolved.outcome()).isEqualTo("approved");
+    assertThat(resolved.approvers())
+        .extracting(SessionEvent.Approver::subject)
+        .containsExactly("carol");
+    assertThat(session.indexOf(resolved))
+        .as("the approval is journaled before the statement runs")
+        .isLessThan(session.indexOf(completed(session, delete.statement())));
 
     StatementReceived drop = received(session, "DROP TABLE audit_bank.customers");
     PolicyDecided refused = decision(session, drop.statement());
@@ -436,6 +518,14 @@ class AuditJournalTest {
         .map(StatementReceived.class::cast)
         .findFirst()
         .orElseThrow(() -> new AssertionError("no statement " + sql + " in " + session));
+  }
+
+  private static StatementReceived received(List<SessionEvent> session, long statement) {
+    return session.stream()
+        .filter(e -> e instanceof StatementReceived r && r.statement() == statement)
+        .map(StatementReceived.class::cast)
+        .findFirst()
+        .orElseThrow();
   }
 
   private static PolicyDecided decision(List<SessionEvent> session, long statement) {
