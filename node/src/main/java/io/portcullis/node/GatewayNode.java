@@ -11,6 +11,7 @@ import io.portcullis.node.approval.Approvals;
 import io.portcullis.node.approval.WebhookNotifier;
 import io.portcullis.node.audit.AuditLog;
 import io.portcullis.node.audit.FailedLogins;
+import io.portcullis.node.audit.PolicyVersions;
 import io.portcullis.node.config.AuditSettings;
 import io.portcullis.node.config.GatewaySettings;
 import io.portcullis.node.config.TargetSettings;
@@ -127,6 +128,11 @@ public final class GatewayNode implements AutoCloseable {
       joinCluster(system);
       SessionControl.init(system);
       ClusterSharding sharding = ClusterSharding.get(system);
+      AuditSettings audit =
+          AuditSettings.from(
+              config.getConfig("portcullis.journal"),
+              Cluster.get(system).selfMember().address().toString());
+      PolicyVersions.start(system, sharding, policy, audit.node());
       WebhookNotifier webhooks = new WebhookNotifier(settings.webhooks());
       system.getWhenTerminated().thenRun(webhooks::close);
       Approvals approvals =
@@ -173,10 +179,6 @@ public final class GatewayNode implements AutoCloseable {
       EventLoopGroup workers =
           new MultiThreadIoEventLoopGroup(
               settings.listener().ioThreads(), transport.ioHandlerFactory());
-      AuditSettings audit =
-          AuditSettings.from(
-              config.getConfig("portcullis.journal"),
-              Cluster.get(system).selfMember().address().toString());
       SessionServices services =
           new SessionServices(
               settings.clientAuthenticator(),

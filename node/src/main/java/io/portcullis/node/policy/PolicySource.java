@@ -7,7 +7,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +39,7 @@ public final class PolicySource implements Supplier<Policy> {
 
   private final Optional<Path> file;
   private volatile Policy current;
+  private final List<Consumer<Policy>> listeners = new CopyOnWriteArrayList<>();
 
   /** The last content refused, so that an unchanged bad file is reported once, not every check. */
   private String refused = "";
@@ -56,6 +60,12 @@ public final class PolicySource implements Supplier<Policy> {
     Policy policy = read(file.get());
     log.info("policy {} in force from {}", policy.shortVersion(), file.get());
     return new PolicySource(file, policy);
+  }
+
+  /** Tells {@code listener} of the policy in force now, and of every policy that replaces it. */
+  public void whenInForce(Consumer<Policy> listener) {
+    listeners.add(listener);
+    listener.accept(current);
   }
 
   @Override
@@ -83,6 +93,7 @@ public final class PolicySource implements Supplier<Policy> {
           path,
           current.shortVersion());
       current = policy;
+      listeners.forEach(listener -> listener.accept(policy));
     } catch (PolicyException e) {
       log.error(
           "policy file {} changed but does not validate; policy {} stays in force:\n{}",

@@ -36,6 +36,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -151,6 +152,20 @@ class AuditJournalTest {
     return TestPostgres.direct(JOURNAL_DB);
   }
 
+  private static Optional<String> policyText(String version) throws Exception {
+    ActorSystem<Void> system =
+        ActorSystem.create(
+            Behaviors.empty(),
+            "audit-read",
+            ConfigFactory.parseString("pekko.actor.provider = local")
+                .withFallback(ConfigFactory.load()));
+    try (Connection connection = journalDatabase()) {
+      return new JournalReader(connection, system).policyText(version);
+    } finally {
+      system.terminate();
+    }
+  }
+
   /** The events of every session in the journal, read as the CLI reads them. */
   private static List<List<ChainCheck.Stored<SessionEvent>>> sessions() throws Exception {
     ActorSystem<Void> system =
@@ -233,6 +248,10 @@ class AuditJournalTest {
     assertThat(opened.applicationName()).isEqualTo("recon");
     assertThat(opened.target()).isEqualTo("main");
     assertThat(opened.clientAddress()).isEqualTo("127.0.0.1");
+
+    assertThat(await(() -> policyText(opened.policyVersion()).orElse(null)))
+        .as("the policy in force is stored with the version its decisions name")
+        .isEqualTo(POLICY);
 
     StatementReceived select = received(session, "SELECT name, ssn FROM audit_bank.customers");
     assertThat(decision(session, select.statement()).decision()).isEqualTo("allow");

@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.serialization.Serialization;
@@ -49,6 +50,28 @@ public final class JournalReader {
   /** A day's failed logins in sequence order; one that cannot be decoded is read as null. */
   public List<Stored<LoginJournal.LoginFailed>> loginFailures(String day) throws SQLException {
     return read(LoginJournal.persistenceId(day).id(), LoginJournal.LoginFailed.class);
+  }
+
+  /** The text of a policy version, as stored when it first came into force. */
+  public Optional<String> policyText(String version) throws SQLException {
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "SELECT \"event_ser_id\", \"event_ser_manifest\", \"event_payload\" FROM"
+                + " \"event_journal\" WHERE \"persistence_id\" = ? AND \"sequence_number\" = 1")) {
+      query.setString(1, PolicyVersion.persistenceId(version).id());
+      try (ResultSet rows = query.executeQuery()) {
+        if (!rows.next()) {
+          return Optional.empty();
+        }
+        PolicyVersion.PolicyStored stored =
+            decode(
+                rows.getBytes(3),
+                rows.getInt(1),
+                rows.getString(2),
+                PolicyVersion.PolicyStored.class);
+        return Optional.ofNullable(stored).map(PolicyVersion.PolicyStored::text);
+      }
+    }
   }
 
   private List<String> entities(String prefix) throws SQLException {
