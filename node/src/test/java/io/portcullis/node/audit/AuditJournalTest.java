@@ -6,14 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigFactory;
 import io.portcullis.node.GatewayNode;
 import io.portcullis.node.testing.AdminClient;
 import io.portcullis.node.testing.Cli;
+import io.portcullis.node.testing.JournalContents;
 import io.portcullis.node.testing.TestGateway;
 import io.portcullis.node.testing.TestPostgres;
 import io.portcullis.persistence.audit.ChainCheck;
-import io.portcullis.persistence.audit.JournalReader;
 import io.portcullis.persistence.audit.LoginJournal;
 import io.portcullis.persistence.audit.ParameterSeal;
 import io.portcullis.persistence.audit.SessionEvent;
@@ -41,8 +40,6 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -153,36 +150,15 @@ class AuditJournalTest {
   }
 
   private static Optional<String> policyText(String version) throws Exception {
-    ActorSystem<Void> system =
-        ActorSystem.create(
-            Behaviors.empty(),
-            "audit-read",
-            ConfigFactory.parseString("pekko.actor.provider = local")
-                .withFallback(ConfigFactory.load()));
     try (Connection connection = journalDatabase()) {
-      return new JournalReader(connection, system).policyText(version);
-    } finally {
-      system.terminate();
+      return JournalContents.policyText(connection, version);
     }
   }
 
   /** The events of every session in the journal, read as the CLI reads them. */
   private static List<List<ChainCheck.Stored<SessionEvent>>> sessions() throws Exception {
-    ActorSystem<Void> system =
-        ActorSystem.create(
-            Behaviors.empty(),
-            "audit-read",
-            ConfigFactory.parseString("pekko.actor.provider = local")
-                .withFallback(ConfigFactory.load()));
     try (Connection connection = journalDatabase()) {
-      JournalReader reader = new JournalReader(connection, system);
-      List<List<ChainCheck.Stored<SessionEvent>>> sessions = new java.util.ArrayList<>();
-      for (String session : reader.sessions()) {
-        sessions.add(reader.events(session));
-      }
-      return sessions;
-    } finally {
-      system.terminate();
+      return JournalContents.sessions(connection);
     }
   }
 

@@ -27,6 +27,14 @@ public final class TestGateway {
   }
 
   public static Config config(String extraConfig) {
+    return ConfigLoader.load(Optional.empty(), ConfigFactory.parseString(hocon(extraConfig)));
+  }
+
+  /**
+   * The configuration file of a gateway whose target {@code main} is the tests' database, with an
+   * in-memory journal, on free ports; {@code extraConfig} overrides last.
+   */
+  public static String hocon(String extraConfig) {
     TestPostgres.Server pg = TestPostgres.server();
     String base =
         """
@@ -50,9 +58,7 @@ public final class TestGateway {
                 TestPostgres.DATABASE,
                 pg.user(),
                 pg.password());
-    return ConfigLoader.load(
-        Optional.empty(),
-        ConfigFactory.parseString(extraConfig).withFallback(ConfigFactory.parseString(base)));
+    return base + "\n" + extraConfig;
   }
 
   /**
