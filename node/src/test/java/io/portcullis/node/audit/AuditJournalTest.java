@@ -34,12 +34,18 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -388,6 +394,85 @@ class AuditJournalTest {
             }
           });
     }
+  }
+
+  @Test
+  void aJournalDatabaseStoppedUnderLoadRefusesStatementsAndEverySessionComesBack()
+      throws Exception {
+    try (Connection direct = TestPostgres.direct();
+        Statement s = direct.createStatement()) {
+      s.execute("CREATE TABLE audit_bank.load_log (client int, n int, PRIMARY KEY (client, n))");
+    }
+    int clients = 4;
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicInteger succeeded = new AtomicInteger();
+    Set<String> refusals = ConcurrentHashMap.newKeySet();
+    Map<Integer, AtomicInteger> afterwards = new ConcurrentHashMap<>();
+    AtomicBoolean journalBack = new AtomicBoolean();
+    List<CompletableFuture<Void>> load = new ArrayList<>();
+    for (int client = 0; client < clients; client++) {
+      int id = client;
+      afterwards.put(id, new AtomicInteger());
+      load.add(
+          CompletableFuture.runAsync(
+              () -> {
+                try (Connection c = agent();
+                    Statement s = c.createStatement()) {
+                  for (int n = 0; !stop.get(); n++) {
+                    try {
+                      s.execute("INSERT INTO audit_bank.load_log VALUES (" + id + ", " + n + ")");
+                      succeeded.incrementAndGet();
+                      if (journalBack.get()) {
+                        afterwards.get(id).incrementAndGet();
+                      }
+                    } catch (SQLException e) {
+                      refusals.add(e.getSQLState() + " " + e.getMessage());
+                      Thread.sleep(50);
+                    }
+                  }
+                } catch (Exception e) {
+                  throw new IllegalStateException("client " + id + " lost its session", e);
+                }
+              }));
+    }
+    await(() -> succeeded.get() >= 40 ? true : null);
+    try (Connection j = TestPostgres.direct("postgres");
+        Statement s = j.createStatement()) {
+      s.execute("ALTER DATABASE " + JOURNAL_DB + " ALLOW_CONNECTIONS false");
+      s.execute(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '"
+              + JOURNAL_DB
+              + "'");
+      await(() -> refusals.size() >= 1 ? true : null);
+      Thread.sleep(1000);
+      s.execute("ALTER DATABASE " + JOURNAL_DB + " ALLOW_CONNECTIONS true");
+    }
+    journalBack.set(true);
+    await(() -> afterwards.values().stream().allMatch(n -> n.get() >= 5) ? true : null);
+    stop.set(true);
+    CompletableFuture.allOf(load.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+
+    assertThat(refusals)
+        .allSatisfy(refusal -> assertThat(refusal).startsWith("57P03 ERROR: the audit journal is unavailable"));
+    Set<String> ran = new HashSet<>();
+    try (Connection direct = TestPostgres.direct();
+        ResultSet rows =
+            direct
+                .createStatement()
+                .executeQuery("SELECT client || ', ' || n FROM audit_bank.load_log")) {
+      while (rows.next()) {
+        ran.add("INSERT INTO audit_bank.load_log VALUES (" + rows.getString(1) + ")");
+      }
+    }
+    Set<String> journaled = new HashSet<>();
+    for (List<ChainCheck.Stored<SessionEvent>> session : sessions()) {
+      for (ChainCheck.Stored<SessionEvent> stored : session) {
+        if (stored.event() instanceof StatementReceived received) {
+          journaled.add(received.sql());
+        }
+      }
+    }
+    assertThat(journaled).as("nothing ran unrecorded").containsAll(ran);
   }
 
   @Test
