@@ -453,7 +453,9 @@ class AuditJournalTest {
     CompletableFuture.allOf(load.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
 
     assertThat(refusals)
-        .allSatisfy(refusal -> assertThat(refusal).startsWith("57P03 ERROR: the audit journal is unavailable"));
+        .allSatisfy(
+            refusal ->
+                assertThat(refusal).startsWith("57P03 ERROR: the audit journal is unavailable"));
     Set<String> ran = new HashSet<>();
     try (Connection direct = TestPostgres.direct();
         ResultSet rows =

@@ -12,6 +12,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -83,19 +84,26 @@ public record JournalDatabase(String url, String user, String password, boolean 
     // several sessions (../shared/research/pekko-stack.md measured 10-40 % more events/s).
     settings.put("jdbc-journal.parallelism", 2);
     settings.put(SLICK + ".profile", kind.profile);
-    settings.put(SLICK + ".db.url", kind == Kind.POSTGRESQL ? batchedInserts(url) : url);
+    settings.put(SLICK + ".db.url", connectionUrl());
     settings.put(SLICK + ".db.user", user);
     settings.put(SLICK + ".db.password", password);
     settings.put(SLICK + ".db.driver", kind.driver);
+    settings.put(SLICK + ".db.exceptionOverrideClassName", ClosedDatabaseEviction.class.getName());
     return ConfigFactory.parseMap(settings).withFallback(config);
   }
 
-  /** pgjdbc sends a batch of inserts as one multi-row INSERT. */
-  private static String batchedInserts(String url) {
-    if (url.contains("reWriteBatchedInserts")) {
-      return url;
+  /**
+   * The URL as connections use it: pgjdbc sends a batch of inserts as one multi-row INSERT; H2
+   * writes each commit to its file before it returns (by default it acknowledges commits up to half
+   * a second before writing them, which a killed process would lose).
+   */
+  private String connectionUrl() {
+    if (kind(url) == Kind.POSTGRESQL) {
+      return url.contains("reWriteBatchedInserts")
+          ? url
+          : url + (url.contains("?") ? "&" : "?") + "reWriteBatchedInserts=true";
     }
-    return url + (url.contains("?") ? "&" : "?") + "reWriteBatchedInserts=true";
+    return url.toUpperCase(Locale.ROOT).contains("WRITE_DELAY") ? url : url + ";WRITE_DELAY=0";
   }
 
   /**
@@ -115,7 +123,7 @@ public record JournalDatabase(String url, String user, String password, boolean 
 
   /** A connection to the journal database, for reading it outside the actor system. */
   public Connection connect() throws SQLException {
-    return DriverManager.getConnection(url, user, password);
+    return DriverManager.getConnection(connectionUrl(), user, password);
   }
 
   /** Creates the journal's tables where they do not exist yet. */
@@ -124,7 +132,7 @@ public record JournalDatabase(String url, String user, String password, boolean 
       return;
     }
     String ddl = schemaText(kind(url).schema);
-    try (Connection connection = DriverManager.getConnection(url, user, password);
+    try (Connection connection = connect();
         Statement statement = connection.createStatement()) {
       for (String part : ddl.split(";\\s*\\n")) {
         String sql =
