@@ -87,6 +87,11 @@ public final class PolicyStage
   /** A judged message whose journal entries were written, or could not be. */
   private record Journaled(FrontendMessage message, Judgement judgement, Throwable failure) {}
 
+  /**
+   * A read sent before the {@code syncPoint}-th ReadyForQuery whose entries were written, or not.
+   */
+  private record ReadJournaled(long syncPoint, Throwable failure) {}
+
   /** A statement waiting for approval, and what to send instead if it is not given. */
   private record Held(FrontendMessage message, Judgement.Hold hold) {
     ApprovalRequest request() {
@@ -109,6 +114,18 @@ public final class PolicyStage
       private AsyncCallback<ApprovalId> decided;
       private AsyncCallback<Throwable> approvalFailures;
       private AsyncCallback<Journaled> journaled;
+      private AsyncCallback<ReadJournaled> readJournaled;
+
+      /**
+       * Reads sent upstream whose journal entries are not durable yet. Until they are, no response
+       * goes to the client: the first one waits here and the upstream is not asked for more.
+       */
+      private int readsAwaitingJournal;
+
+      private BackendMessage waitingResponse;
+
+      /** Sync points of reads whose entries could not be written: their results are not shown. */
+      private final Deque<Long> unjournaledReads = new ArrayDeque<>();
 
       /** The journal number of the statement being judged, held or sent; 0 if it has none. */
       private long statement;
@@ -116,6 +133,7 @@ public final class PolicyStage
       @Override
       public void preStart() {
         journaled = createAsyncCallback(this::onJournaled);
+        readJournaled = createAsyncCallback(this::onReadJournaled);
         outcomes = createAsyncCallback(this::onOutcome);
         decided = createAsyncCallback(this::claim);
         approvalFailures = createAsyncCallback(this::onApprovalFailure);
@@ -136,6 +154,17 @@ public final class PolicyStage
                         : ((SessionEvent.StatementReceived) entries.get(0)).statement();
                 if (entries.isEmpty()) {
                   act(message, judgement);
+                  return;
+                }
+                if (judgement instanceof Judgement.ForwardRead read) {
+                  readsAwaitingJournal++;
+                  long syncPoint = syncPointsSent;
+                  recorder
+                      .append(entries)
+                      .whenComplete(
+                          (done, failure) ->
+                              readJournaled.invoke(new ReadJournaled(syncPoint, failure)));
+                  send(message, read.rowLimit());
                   return;
                 }
                 // Nothing of the statement goes upstream before the journal holds it.
@@ -176,25 +205,17 @@ public final class PolicyStage
               @Override
               public void onPush() {
                 BackendMessage message = grab(responsesIn);
-                RowLimits.Decision decision = rowLimits.response(message);
-                if (decision instanceof RowLimits.Replace replace) {
-                  for (BackendMessage instead : replace.messages()) {
-                    toClient(instead);
-                  }
-                } else if (decision == RowLimits.Drop.INSTANCE) {
-                  // Nothing goes to the client for a dropped row, so its demand is still open.
-                  if (isAvailable(responsesOut)) {
-                    pull(responsesIn);
-                  }
+                if (readsAwaitingJournal > 0) {
+                  waitingResponse = message;
                 } else {
-                  toClient(response(message));
+                  deliver(message);
                 }
               }
 
               @Override
               public void onUpstreamFinish() {
                 responsesFinished = true;
-                if (toClient.isEmpty()) {
+                if (toClient.isEmpty() && waitingResponse == null) {
                   complete(responsesOut);
                 }
               }
@@ -235,6 +256,47 @@ public final class PolicyStage
           await(policy.approvals().submit(hold.request()));
         } else {
           send(message, ((Judgement.Forward) judgement).rowLimit());
+        }
+      }
+
+      private void deliver(BackendMessage message) {
+        boolean unjournaled =
+            !unjournaledReads.isEmpty() && unjournaledReads.peek() == readyReceived;
+        RowLimits.Decision decision = rowLimits.response(message);
+        if (unjournaled && message instanceof ReadyForQuery) {
+          unjournaledReads.poll();
+          toClient(SessionPolicy.journalUnavailable());
+          toClient(response(message));
+        } else if (unjournaled || decision == RowLimits.Drop.INSTANCE) {
+          // Nothing goes to the client for this response, so its demand is still open.
+          if (isAvailable(responsesOut) && !hasBeenPulled(responsesIn)) {
+            pull(responsesIn);
+          }
+        } else if (decision instanceof RowLimits.Replace replace) {
+          for (BackendMessage instead : replace.messages()) {
+            toClient(instead);
+          }
+        } else {
+          toClient(response(message));
+        }
+      }
+
+      private void onReadJournaled(ReadJournaled result) {
+        readsAwaitingJournal--;
+        if (result.failure() != null) {
+          log.warn(
+              "the audit journal did not take a read that was already sent ({}); its result is"
+                  + " not shown",
+              result.failure().toString());
+          unjournaledReads.add(result.syncPoint());
+        }
+        if (readsAwaitingJournal == 0 && waitingResponse != null) {
+          BackendMessage message = waitingResponse;
+          waitingResponse = null;
+          deliver(message);
+          if (responsesFinished && toClient.isEmpty() && !isClosed(responsesOut)) {
+            complete(responsesOut);
+          }
         }
       }
 

@@ -22,6 +22,13 @@ public sealed interface Judgement {
   }
 
   /**
+   * A simple query that can change nothing: it is sent upstream while its journal entries are being
+   * written, and its result reaches the client only once they are durable (or, if they cannot be
+   * written, is replaced by the journal's error). Its results are cut as {@link Forward}'s.
+   */
+  record ForwardRead(Optional<RowLimits.Limit> rowLimit) implements Judgement {}
+
+  /**
    * Send {@code replacement} upstream instead: a statement that fails to parse, so that PostgreSQL
    * itself fails it exactly as it would fail a refused statement (aborting a transaction block,
    * skipping the rest of an extended-protocol batch until Sync, never creating a named statement)

@@ -277,6 +277,24 @@ public final class SessionPolicy {
     return judgement;
   }
 
+  /**
+   * Whether statements can change no data: plain SELECTs that call no function (a function may
+   * write) and read no server-side files.
+   */
+  private static boolean readsOnly(List<StatementAnalysis> statements) {
+    for (StatementAnalysis statement : statements) {
+      if (!statement.kinds().equals(Set.of(StatementKind.SELECT))
+          || !statement.tablesWritten().isEmpty()
+          || !statement.functions().isEmpty()
+          || statement.unparsedReason().isPresent()
+          || statement.signals().contains(RiskSignal.WRITES_IN_READ)
+          || statement.signals().contains(RiskSignal.SERVER_SIDE_IO)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static List<String> tables(List<StatementAnalysis> statements) {
     Set<String> tables = new TreeSet<>();
     for (StatementAnalysis statement : statements) {
@@ -310,6 +328,9 @@ public final class SessionPolicy {
       if (message instanceof Parse parse) {
         limitStatement(parse.name(), limit);
         return Judgement.Forward.unlimited();
+      }
+      if (message instanceof Query && readsOnly(resolved)) {
+        return new Judgement.ForwardRead(limit);
       }
       return new Judgement.Forward(limit);
     }

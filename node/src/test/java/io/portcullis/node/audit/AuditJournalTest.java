@@ -478,6 +478,69 @@ class AuditJournalTest {
   }
 
   @Test
+  void aReadRunsWhileItIsJournaledButItsResultWaitsUntilTheJournalHoldsIt() throws Exception {
+    String read = "SELECT name FROM audit_bank.customers WHERE id = 2 -- early read";
+    String unjournaled = "SELECT name FROM audit_bank.customers WHERE id = 1 -- not journaled";
+    try (Connection c = agent();
+        Statement s = c.createStatement()) {
+      s.execute("SELECT 1");
+      try (Connection j = journalDatabase()) {
+        j.setAutoCommit(false);
+        j.createStatement().execute("LOCK TABLE event_journal IN EXCLUSIVE MODE");
+        CompletableFuture<String> result =
+            CompletableFuture.supplyAsync(
+                () -> {
+                  try (ResultSet rs = s.executeQuery(read)) {
+                    rs.next();
+                    return rs.getString(1);
+                  } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                  }
+                });
+        await(() -> upstreamRan(read) ? true : null);
+        Thread.sleep(300);
+        assertThat(result).as("no byte of the result before the journal holds it").isNotDone();
+        j.rollback();
+        assertThat(result.get(5, TimeUnit.SECONDS)).isEqualTo("Bob");
+
+        j.createStatement().execute("LOCK TABLE event_journal IN EXCLUSIVE MODE");
+        try {
+          assertThatThrownBy(() -> s.executeQuery(unjournaled))
+              .isInstanceOfSatisfying(
+                  SQLException.class,
+                  e -> {
+                    assertThat(e.getSQLState()).isEqualTo("57P03");
+                    assertThat(e.getMessage()).contains("audit journal is unavailable");
+                  });
+        } finally {
+          j.rollback();
+        }
+      }
+      await(
+          () -> {
+            try (ResultSet rs = s.executeQuery("SELECT 3")) {
+              return rs.next() ? true : null;
+            } catch (SQLException e) {
+              return null;
+            }
+          });
+    }
+  }
+
+  /** Whether one of the upstream's sessions has run {@code sql} (its last statement). */
+  private static boolean upstreamRan(String sql) throws SQLException {
+    try (Connection direct = TestPostgres.direct();
+        PreparedStatement query =
+            direct.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE query = ?")) {
+      query.setString(1, sql);
+      try (ResultSet rs = query.executeQuery()) {
+        rs.next();
+        return rs.getInt(1) > 0;
+      }
+    }
+  }
+
+  @Test
   void aJournalSlowerThanTheWriteTimeoutRefusesStatementsUntilItIsFastAgain() throws Exception {
     try (Connection c = agent()) {
       c.createStatement().execute("SELECT 1");
