@@ -67,32 +67,36 @@ public record JournalDatabase(String url, String user, String password, boolean 
   }
 
   /**
-   * {@code config} with the journal, snapshot store and read journal sharing one connection pool to
-   * this database. Set here rather than in {@code reference.conf}, where the plugin's own defaults
-   * could override them depending on the order of jars on the class path.
+   * {@code config} with the journal ({@link GroupCommitJournal}) writing to this database, and the
+   * snapshot store and read journal of pekko-persistence-jdbc sharing one connection pool to it.
+   * Set here rather than in {@code reference.conf}, where the plugin's own defaults could override
+   * them depending on the order of jars on the class path.
    */
   public Config applyTo(Config config) {
     Kind kind = kind(url);
     Map<String, Object> settings = new LinkedHashMap<>();
-    settings.put("pekko.persistence.journal.plugin", "jdbc-journal");
+    settings.put("pekko.persistence.journal.plugin", GroupCommitJournal.PLUGIN_ID);
+    settings.put(GroupCommitJournal.PLUGIN_ID + ".url", jdbcUrl());
+    settings.put(GroupCommitJournal.PLUGIN_ID + ".user", user);
+    settings.put(GroupCommitJournal.PLUGIN_ID + ".password", password);
     settings.put("pekko.persistence.snapshot-store.plugin", "jdbc-snapshot-store");
-    for (String plugin : List.of("jdbc-journal", "jdbc-snapshot-store", "jdbc-read-journal")) {
+    for (String plugin : List.of("jdbc-snapshot-store", "jdbc-read-journal")) {
       settings.put(plugin + ".use-shared-db", "slick");
     }
-    // Fewer concurrent batches than writing sessions, so that one commit carries the events of
-    // several sessions (../shared/research/pekko-stack.md measured 10-40 % more events/s).
-    settings.put("jdbc-journal.parallelism", 2);
+    // The read journal takes its event adapters (none) from the write journal, which it would
+    // otherwise start: pekko-persistence-jdbc's own.
+    settings.put("jdbc-read-journal.write-plugin", GroupCommitJournal.PLUGIN_ID);
     settings.put(SLICK + ".profile", kind.profile);
-    settings.put(SLICK + ".db.url", kind == Kind.POSTGRESQL ? batchedInserts(url) : url);
+    settings.put(SLICK + ".db.url", jdbcUrl());
     settings.put(SLICK + ".db.user", user);
     settings.put(SLICK + ".db.password", password);
     settings.put(SLICK + ".db.driver", kind.driver);
     return ConfigFactory.parseMap(settings).withFallback(config);
   }
 
-  /** pgjdbc sends a batch of inserts as one multi-row INSERT. */
-  private static String batchedInserts(String url) {
-    if (url.contains("reWriteBatchedInserts")) {
+  /** The URL with pgjdbc sending a batch of inserts as one multi-row INSERT. */
+  private String jdbcUrl() {
+    if (kind(url) != Kind.POSTGRESQL || url.contains("reWriteBatchedInserts")) {
       return url;
     }
     return url + (url.contains("?") ? "&" : "?") + "reWriteBatchedInserts=true";
@@ -113,9 +117,9 @@ public record JournalDatabase(String url, String user, String password, boolean 
         && location.group(3).equals(database);
   }
 
-  /** A connection to the journal database, for reading it outside the actor system. */
+  /** A connection to the journal database: the journal's own, or one to read it with. */
   public Connection connect() throws SQLException {
-    return DriverManager.getConnection(url, user, password);
+    return DriverManager.getConnection(jdbcUrl(), user, password);
   }
 
   /** Creates the journal's tables where they do not exist yet. */
