@@ -98,6 +98,12 @@ final class GroupCommitWriter implements AutoCloseable {
   }
 
   private void run() {
+    try {
+      // Connected before the first write, which then only waits for its commit.
+      connection();
+    } catch (SQLException e) {
+      // The first batch tries again, and fails if it cannot connect either.
+    }
     List<Pending> batch = new ArrayList<>();
     while (!closed) {
       Pending first;

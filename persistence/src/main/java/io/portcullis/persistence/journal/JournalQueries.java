@@ -46,6 +46,8 @@ final class JournalQueries implements AutoCloseable {
               thread.setDaemon(true);
               return thread;
             });
+    // Connected before the first recovery; one that fails here is tried again by the first query.
+    run(this::connection);
   }
 
   /** The highest sequence number written for {@code persistenceId}, deleted or not; 0 if none. */
