@@ -1,11 +1,13 @@
 package io.portcullis.persistence.benchmarks;
 
+import com.sun.management.OperatingSystemMXBean;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.portcullis.persistence.audit.SessionEvent;
 import io.portcullis.persistence.audit.SessionJournal;
 import io.portcullis.persistence.audit.TestEvents;
 import io.portcullis.persistence.journal.JournalDatabase;
+import java.lang.management.ManagementFactory;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -35,6 +37,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 public final class JournalWriteBenchmark {
 
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(30);
+  private static final OperatingSystemMXBean PROCESS =
+      (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
   private final ActorSystem<Void> system;
   private volatile long measureFrom;
@@ -100,8 +104,10 @@ public final class JournalWriteBenchmark {
     }
     Thread.sleep(Math.max(0, (measureFrom - System.nanoTime()) / 1_000_000));
     long firstOrdering = maxOrdering(database);
-    CompletableFuture.allOf(statements.toArray(CompletableFuture[]::new))
-        .get(measured.toSeconds() + 60, TimeUnit.SECONDS);
+    long cpuBefore = PROCESS.getProcessCpuTime();
+    Thread.sleep(Math.max(0, (stopAt - System.nanoTime()) / 1_000_000));
+    long cpu = PROCESS.getProcessCpuTime() - cpuBefore;
+    CompletableFuture.allOf(statements.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
     long lastOrdering = maxOrdering(database);
 
     long count = statements.stream().mapToLong(CompletableFuture::join).sum();
@@ -114,14 +120,15 @@ public final class JournalWriteBenchmark {
     long[] written = eventsAndCommits(database, firstOrdering, lastOrdering);
     System.out.printf(
         "%-12s sessions %4d: %8.0f statements/s (%6.0f events/s), %6.1f events/commit,"
-            + " append p50 %.2f ms p99 %.2f ms%n",
+            + " append p50 %.2f ms p99 %.2f ms, JVM CPU %.0f µs/statement%n",
         jdbcPlugin ? "jdbc-journal" : "group-commit",
         sessions,
         count / seconds,
         3 * count / seconds,
         written[1] == 0 ? 0.0 : (double) written[0] / written[1],
         percentile(all, 0.50),
-        percentile(all, 0.99));
+        percentile(all, 0.99),
+        count == 0 ? 0.0 : cpu / 1e3 / count);
   }
 
   /** Appends statement after statement until the end; the number appended while measuring. */
