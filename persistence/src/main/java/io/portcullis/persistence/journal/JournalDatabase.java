@@ -76,6 +76,9 @@ public record JournalDatabase(String url, String user, String password, boolean 
     Kind kind = kind(url);
     Map<String, Object> settings = new LinkedHashMap<>();
     settings.put("pekko.persistence.journal.plugin", GroupCommitJournal.PLUGIN_ID);
+    // Started with the actor system, connected before the first session needs it.
+    settings.put(
+        "pekko.persistence.journal.auto-start-journals", List.of(GroupCommitJournal.PLUGIN_ID));
     settings.put(GroupCommitJournal.PLUGIN_ID + ".url", jdbcUrl());
     settings.put(GroupCommitJournal.PLUGIN_ID + ".user", user);
     settings.put(GroupCommitJournal.PLUGIN_ID + ".password", password);
