@@ -68,21 +68,28 @@ public record JournalDatabase(String url, String user, String password, boolean 
   }
 
   /**
-   * {@code config} with the journal, snapshot store and read journal sharing one connection pool to
-   * this database. Set here rather than in {@code reference.conf}, where the plugin's own defaults
-   * could override them depending on the order of jars on the class path.
+   * {@code config} with the journal ({@link GroupCommitJournal}) writing to this database, and the
+   * snapshot store and read journal of pekko-persistence-jdbc sharing one connection pool to it.
+   * Set here rather than in {@code reference.conf}, where the plugin's own defaults could override
+   * them depending on the order of jars on the class path.
    */
   public Config applyTo(Config config) {
     Kind kind = kind(url);
     Map<String, Object> settings = new LinkedHashMap<>();
-    settings.put("pekko.persistence.journal.plugin", "jdbc-journal");
+    settings.put("pekko.persistence.journal.plugin", GroupCommitJournal.PLUGIN_ID);
+    // Started with the actor system, connected before the first session needs it.
+    settings.put(
+        "pekko.persistence.journal.auto-start-journals", List.of(GroupCommitJournal.PLUGIN_ID));
+    settings.put(GroupCommitJournal.PLUGIN_ID + ".url", connectionUrl());
+    settings.put(GroupCommitJournal.PLUGIN_ID + ".user", user);
+    settings.put(GroupCommitJournal.PLUGIN_ID + ".password", password);
     settings.put("pekko.persistence.snapshot-store.plugin", "jdbc-snapshot-store");
-    for (String plugin : List.of("jdbc-journal", "jdbc-snapshot-store", "jdbc-read-journal")) {
+    for (String plugin : List.of("jdbc-snapshot-store", "jdbc-read-journal")) {
       settings.put(plugin + ".use-shared-db", "slick");
     }
-    // Fewer concurrent batches than writing sessions, so that one commit carries the events of
-    // several sessions (../shared/research/pekko-stack.md measured 10-40 % more events/s).
-    settings.put("jdbc-journal.parallelism", 2);
+    // The read journal takes its event adapters (none) from the write journal, which it would
+    // otherwise start: pekko-persistence-jdbc's own.
+    settings.put("jdbc-read-journal.write-plugin", GroupCommitJournal.PLUGIN_ID);
     settings.put(SLICK + ".profile", kind.profile);
     settings.put(SLICK + ".db.url", connectionUrl());
     settings.put(SLICK + ".db.user", user);
@@ -121,7 +128,7 @@ public record JournalDatabase(String url, String user, String password, boolean 
         && location.group(3).equals(database);
   }
 
-  /** A connection to the journal database, for reading it outside the actor system. */
+  /** A connection to the journal database: the journal's own, or one to read it with. */
   public Connection connect() throws SQLException {
     return DriverManager.getConnection(connectionUrl(), user, password);
   }

@@ -12,9 +12,9 @@ class ChainCheckTest {
   /** A whole session of six events, chained as the entity chains them. */
   private static List<Stored<SessionEvent>> session() {
     List<SessionEvent> events = new ArrayList<>();
-    events.add(SessionJournalTest.opened());
-    events.addAll(SessionJournalTest.statement(1));
-    events.addAll(SessionJournalTest.statement(2).subList(0, 2));
+    events.add(TestEvents.opened("s-1"));
+    events.addAll(TestEvents.statement(1));
+    events.addAll(TestEvents.statement(2).subList(0, 2));
     List<Stored<SessionEvent>> stored = new ArrayList<>();
     String head = SessionChain.GENESIS;
     for (SessionEvent event : events) {
