@@ -20,9 +20,9 @@ import java.util.Set;
  * <p>Give it every ledger first, then every session; then {@link #finish()}. Only the last head of
  * each session is compared: the session's chain ties the earlier ones to it.
  *
- * <p>A session in no checkpoint is a warning (its node had not checkpointed it yet), unless its
- * node made a checkpoint more than {@code grace} after the session's last event: then it was
- * inserted, or its node stopped before checkpointing it.
+ * <p>A session in no checkpoint, or its events after its last checkpointed head, are a warning (its
+ * node had not checkpointed them yet), unless its node made a checkpoint more than {@code grace}
+ * after the last of them: then they were inserted, or the node stopped before checkpointing them.
  */
 public final class LedgerCheck {
 
@@ -186,43 +186,50 @@ public final class LedgerCheck {
               + claim.where()
               + " holds: the session was rewritten up to here");
     }
-    if (head.closed() && last > head.sequenceNumber()) {
-      broken(
-          "session " + session + ", event " + (head.sequenceNumber() + 1),
-          "follows the session's close, which "
-              + claim.where()
-              + " holds as its last event: inserted");
+    SessionEvent lastEvent = events.get(events.size() - 1).event();
+    if (last > head.sequenceNumber() && lastEvent != null) {
+      // A write that timed out can still land after the session's close.
+      notCheckpointed(
+          "session "
+              + session
+              + ", events "
+              + (head.sequenceNumber() + 1)
+              + "-"
+              + last
+              + (head.closed() ? " (after its close)" : ""),
+          claim.node(),
+          lastEvent.at());
     }
   }
 
   private void notCheckpointed(String session, List<Stored<SessionEvent>> events) {
-    if (!covers(events)
-        || events.isEmpty()
-        || !(events.get(0).event() instanceof SessionEvent.SessionOpened opened)
-        || events.get(events.size() - 1).event() == null) {
-      return; // a session without its start or end is a break of its own chain already
-    }
-    Instant lastEvent = events.get(events.size() - 1).event().at();
-    Tip tip = tips.get(opened.node());
+    if (covers(events)
+        && !events.isEmpty()
+        && events.get(0).event() instanceof SessionEvent.SessionOpened opened
+        && events.get(events.size() - 1).event() != null) {
+      notCheckpointed(
+          "session " + session, opened.node(), events.get(events.size() - 1).event().at());
+    } // else a session without its start or end is a break of its own chain already
+  }
+
+  private void notCheckpointed(String location, String node, Instant lastEvent) {
+    Tip tip = tips.get(node);
     if (tip != null && tip.at().isAfter(lastEvent.plus(grace))) {
       broken(
-          "session " + session,
+          location,
           "in no checkpoint, though node "
-              + opened.node()
+              + node
               + " made checkpoint "
               + tip.number()
               + " at "
               + tip.at()
               + ", more than "
               + grace.toSeconds()
-              + "s after the session's last event: the session was inserted, or its node stopped"
-              + " before checkpointing it");
+              + "s after the last event: inserted, or the node stopped before checkpointing it");
     } else {
       findings.add(
           new Finding(
-              false,
-              "session " + session,
-              "not yet checkpointed (its last event is of " + lastEvent + ")"));
+              false, location, "not yet checkpointed (the last event is of " + lastEvent + ")"));
     }
   }
 
