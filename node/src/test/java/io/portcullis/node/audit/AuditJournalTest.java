@@ -11,6 +11,7 @@ import io.portcullis.node.testing.TestGateway;
 import io.portcullis.node.testing.TestPostgres;
 import io.portcullis.persistence.audit.ChainCheck;
 import io.portcullis.persistence.audit.JournalReader;
+import io.portcullis.persistence.audit.LedgerCheckpoint;
 import io.portcullis.persistence.audit.LoginJournal;
 import io.portcullis.persistence.audit.SessionEvent;
 import io.portcullis.persistence.audit.SessionEvent.PolicyDecided;
@@ -19,8 +20,12 @@ import io.portcullis.persistence.audit.SessionEvent.SessionOpened;
 import io.portcullis.persistence.audit.SessionEvent.StatementCompleted;
 import io.portcullis.persistence.audit.SessionEvent.StatementReceived;
 import io.portcullis.policy.identity.DevIssuer;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.Key;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -28,9 +33,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Properties;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.AfterAll;
@@ -44,8 +51,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The audit journal end to end, with PostgreSQL as the journal: a scripted session through the
  * gateway is read back event by event (identity, exact SQL, decisions, masked results), the chains
- * verify, edits and deletions of journal rows are found, and a journal that cannot be written
- * refuses statements without running them until it is back.
+ * and the node's signed checkpoints verify, edits and deletions of journal rows (a whole session, a
+ * session's last events) are found, and a journal that cannot be written refuses statements without
+ * running them until it is back.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AuditJournalTest {
@@ -70,6 +78,7 @@ class AuditJournalTest {
   private static GatewayNode gateway;
   private static DevIssuer issuer;
   private static Path config;
+  private static Path publicKey;
 
   @BeforeAll
   static void start() throws Exception {
@@ -92,6 +101,9 @@ class AuditJournalTest {
     Path policy = dir.resolve("policy.yaml");
     Files.writeString(policy, POLICY);
     Path key = dir.resolve("dev.jwk");
+    KeyPair signing = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    Path signingKey = pem(dir.resolve("signing.pem"), "PRIVATE KEY", signing.getPrivate());
+    publicKey = pem(dir.resolve("signing.pub"), "PUBLIC KEY", signing.getPublic());
     TestPostgres.Server pg = TestPostgres.server();
     String journal =
         """
@@ -100,9 +112,10 @@ class AuditJournalTest {
           user = "%s"
           password = "%s"
           write-timeout = 2s
+          signing-key-file = "%s"
         }
         """
-            .formatted(pg.jdbcUrl(JOURNAL_DB), pg.user(), pg.password());
+            .formatted(pg.jdbcUrl(JOURNAL_DB), pg.user(), pg.password(), signingKey);
     gateway = TestGateway.start(TestGateway.policyWithDevTokens(policy, key) + journal);
     issuer = DevIssuer.load(key);
     config = dir.resolve("gateway.conf");
@@ -112,6 +125,19 @@ class AuditJournalTest {
   @AfterAll
   static void stop() {
     gateway.close();
+  }
+
+  /** A key in PEM, as openssl writes it. */
+  private static Path pem(Path file, String label, Key key) throws IOException {
+    return Files.writeString(
+        file,
+        "-----BEGIN "
+            + label
+            + "-----\n"
+            + Base64.getMimeEncoder().encodeToString(key.getEncoded())
+            + "\n-----END "
+            + label
+            + "-----\n");
   }
 
   private static Connection agent() throws SQLException {
@@ -130,8 +156,8 @@ class AuditJournalTest {
     return TestPostgres.direct(JOURNAL_DB);
   }
 
-  /** The events of every session in the journal, read as the CLI reads them. */
-  private static List<List<ChainCheck.Stored<SessionEvent>>> sessions() throws Exception {
+  /** Reads the journal as the CLI reads it. */
+  private static <T> T read(JournalRead<T> what) throws Exception {
     ActorSystem<Void> system =
         ActorSystem.create(
             Behaviors.empty(),
@@ -139,15 +165,50 @@ class AuditJournalTest {
             ConfigFactory.parseString("pekko.actor.provider = local")
                 .withFallback(ConfigFactory.load()));
     try (Connection connection = journalDatabase()) {
-      JournalReader reader = new JournalReader(connection, system);
-      List<List<ChainCheck.Stored<SessionEvent>>> sessions = new java.util.ArrayList<>();
-      for (String session : reader.sessions()) {
-        sessions.add(reader.events(session));
-      }
-      return sessions;
+      return what.read(new JournalReader(connection, system));
     } finally {
       system.terminate();
     }
+  }
+
+  /** The events of every session in the journal. */
+  private static List<List<ChainCheck.Stored<SessionEvent>>> sessions() throws Exception {
+    return read(
+        reader -> {
+          List<List<ChainCheck.Stored<SessionEvent>>> sessions = new java.util.ArrayList<>();
+          for (String session : reader.sessions()) {
+            sessions.add(reader.events(session));
+          }
+          return sessions;
+        });
+  }
+
+  /** The id of the closed session that ran {@code sql}, once a checkpoint holds its close. */
+  private static String checkpointedClose(String sql) throws Exception {
+    String session =
+        await(
+            () ->
+                sessions().stream()
+                    .filter(s -> contains(s, sql))
+                    .filter(s -> s.get(s.size() - 1).event() instanceof SessionClosed)
+                    .map(s -> ((SessionOpened) s.get(0).event()).session())
+                    .findFirst()
+                    .orElse(null));
+    return await(
+        () ->
+            read(
+                reader -> {
+                  for (String node : reader.ledgers()) {
+                    for (ChainCheck.Stored<LedgerCheckpoint> checkpoint :
+                        reader.checkpoints(node)) {
+                      if (checkpoint.event().heads().stream()
+                          .anyMatch(head -> head.session().equals(session) && head.closed())) {
+                        return session;
+                      }
+                    }
+                  }
+                  return null;
+                }));
   }
 
   @Test
@@ -210,30 +271,71 @@ class AuditJournalTest {
     assertThat(session.toString()).doesNotContain("123-45-6789", "345-67-8912");
 
     assertThat(ChainCheck.check(opened.session(), events)).isEmpty();
-    Cli.Run verify = Cli.portcullis("audit", "verify", "--config", config.toString());
+    assertThat(checkpointedClose("DROP TABLE audit_bank.customers")).isEqualTo(opened.session());
+    Cli.Run verify =
+        Cli.portcullis(
+            "audit", "verify", "--config", config.toString(), "--public-key", publicKey.toString());
     assertThat(verify.exitCode()).as(verify.out() + verify.err()).isZero();
-    assertThat(verify.out()).contains("every chain is whole");
+    assertThat(verify.out())
+        .contains("every chain is whole and matches the checkpoints")
+        .containsPattern(
+            "KEY sha256:[0-9a-f]{64} signed \\d+ checkpoints of node pekko://\\S+: trusted")
+        .containsPattern("LEDGER node pekko://\\S+: last checkpoint \\d+ at ")
+        .doesNotContain("BROKEN");
+  }
+
+  @Test
+  void verifyNamesKeysItCannotTrustAndRefusesBadInput() throws Exception {
+    try (Connection c = agent()) {
+      c.createStatement().execute("SELECT 'signed'");
+    }
+    checkpointedClose("SELECT 'signed'");
+    Path otherKey =
+        pem(
+            dir.resolve("other.pub"),
+            "PUBLIC KEY",
+            KeyPairGenerator.getInstance("Ed25519").generateKeyPair().getPublic());
+    Cli.Run untrusted =
+        Cli.portcullis(
+            "audit", "verify", "--config", config.toString(), "--public-key", otherKey.toString());
+    assertThat(untrusted.exitCode()).as(untrusted.out() + untrusted.err()).isEqualTo(1);
+    assertThat(untrusted.out())
+        .contains("not one of the trusted keys")
+        .containsPattern(
+            "KEY sha256:[0-9a-f]{64} signed \\d+ checkpoints of node \\S+: NOT TRUSTED");
+
+    Cli.Run unchecked = Cli.portcullis("audit", "verify", "--config", config.toString());
+    assertThat(unchecked.out()).contains("not checked, as no --public-key was given");
+
+    Cli.Run later =
+        Cli.portcullis("audit", "verify", "--config", config.toString(), "--since", "2999-01-01");
+    assertThat(later.exitCode()).as(later.out() + later.err()).isZero();
+    assertThat(later.out())
+        .contains("0 sessions, failed logins on 0 days, 0 events, 0 checkpoints");
+
+    Cli.Run badSince =
+        Cli.portcullis("audit", "verify", "--config", config.toString(), "--since", "yesterday");
+    assertThat(badSince.exitCode()).isEqualTo(2);
+    assertThat(badSince.err()).contains("'yesterday' is neither a date");
+    Cli.Run badKey =
+        Cli.portcullis(
+            "audit", "verify", "--config", config.toString(), "--public-key", config.toString());
+    assertThat(badKey.exitCode()).isEqualTo(2);
+    assertThat(badKey.err()).contains("holds no PEM block 'PUBLIC KEY'");
   }
 
   @Test
   @Order(Integer.MAX_VALUE) // it damages the journal the other tests read
-  void verifyFindsAnEditedRowAndADeletedOne() throws Exception {
+  void verifyFindsAnEditedRowADeletedSessionAndDeletedLastEvents() throws Exception {
     try (Connection c = agent()) {
-      c.createStatement().execute("SELECT 1");
+      c.createStatement().execute("SELECT 'to edit'");
       c.createStatement().execute("SELECT 2");
     }
-    String persistenceId =
-        await(
-            () -> {
-              try (Connection j = journalDatabase();
-                  ResultSet rs =
-                      j.createStatement()
-                          .executeQuery(
-                              "SELECT persistence_id FROM event_journal GROUP BY persistence_id"
-                                  + " HAVING count(*) >= 8 ORDER BY max(ordering) DESC LIMIT 1")) {
-                return rs.next() ? rs.getString(1) : null;
-              }
-            });
+    try (Connection c = agent()) {
+      c.createStatement().execute("SELECT 'to cut short'");
+    }
+    String persistenceId = "Session|" + checkpointedClose("SELECT 'to edit'");
+    String cut = checkpointedClose("SELECT 'to cut short'");
     try (Connection j = journalDatabase();
         Statement s = j.createStatement()) {
       // The first statement replaced by the last one of the same session, which decodes fine.
@@ -255,6 +357,12 @@ class AuditJournalTest {
     try (Connection j = journalDatabase();
         Statement s = j.createStatement()) {
       s.execute("DELETE FROM event_journal WHERE persistence_id = '%s'".formatted(persistenceId));
+      // A session loses its last two events: its own chain cannot show that.
+      s.execute(
+          ("DELETE FROM event_journal WHERE persistence_id = 'Session|%1$s' AND sequence_number >"
+                  + " (SELECT max(sequence_number) - 2 FROM event_journal"
+                  + " WHERE persistence_id = 'Session|%1$s')")
+              .formatted(cut));
       // Another session loses its third event.
       s.execute(
           "DELETE FROM event_journal WHERE sequence_number = 3 AND persistence_id = (SELECT"
@@ -263,7 +371,18 @@ class AuditJournalTest {
     }
     Cli.Run deleted = Cli.portcullis("audit", "verify", "--config", config.toString());
     assertThat(deleted.exitCode()).as(deleted.out() + deleted.err()).isEqualTo(1);
-    assertThat(deleted.out()).contains("(deleted)");
+    assertThat(deleted.out())
+        .contains("(deleted)")
+        .containsPattern(
+            "BROKEN "
+                + Pattern.quote(persistenceId.replace("Session|", "session "))
+                + ": missing: checkpoint \\d+ of node pekko://\\S+ holds its event \\d+, but the"
+                + " journal has none of its events: the session was deleted")
+        .containsPattern(
+            "BROKEN session "
+                + cut
+                + ", event \\d+: missing: checkpoint \\d+ of node pekko://\\S+ holds it, but the"
+                + " journal ends at event \\d+: the session's last events were deleted");
   }
 
   @Test
@@ -457,6 +576,11 @@ class AuditJournalTest {
   @FunctionalInterface
   private interface Probe<T> {
     T get() throws Exception;
+  }
+
+  @FunctionalInterface
+  private interface JournalRead<T> {
+    T read(JournalReader reader) throws Exception;
   }
 
   /** The first non-null answer within 15 s. */
