@@ -544,6 +544,18 @@ class AuditJournalTest {
         .hasMessageContaining("target 'main'");
   }
 
+  @Test
+  void aSigningKeyFileWithoutAnEd25519KeyStopsTheStart() throws Exception {
+    Path notAKey = Files.writeString(dir.resolve("not-a-key.pem"), "hello");
+    assertThatThrownBy(
+            () ->
+                TestGateway.start(
+                    "portcullis.journal.signing-key-file = \"%s\"\n".formatted(notAKey)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("portcullis.journal.signing-key-file")
+        .hasMessageContaining("no PEM block 'PRIVATE KEY'");
+  }
+
   private static boolean contains(List<ChainCheck.Stored<SessionEvent>> session, String sql) {
     return session.stream()
         .anyMatch(s -> s.event() instanceof StatementReceived r && r.sql().startsWith(sql));
