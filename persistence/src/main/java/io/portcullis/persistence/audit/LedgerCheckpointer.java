@@ -38,7 +38,7 @@ public final class LedgerCheckpointer {
   private record WriteFailed(Throwable cause) implements Command {}
 
   /** How long a close waits for others to share its checkpoint. */
-  static final Duration CLOSE_DELAY = Duration.ofMillis(200);
+  private static final Duration CLOSE_DELAY = Duration.ofMillis(200);
 
   private static final String CLOSES = "closes";
   private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(5);
