@@ -29,6 +29,8 @@ import io.portcullis.node.session.SessionActor;
 import io.portcullis.node.session.SessionServices;
 import io.portcullis.node.session.StartupNegotiation;
 import io.portcullis.node.upstream.UpstreamConnector;
+import io.portcullis.persistence.audit.LedgerCheckpointer;
+import io.portcullis.persistence.audit.LedgerKey;
 import io.portcullis.persistence.audit.ParameterSeal;
 import io.portcullis.persistence.journal.JournalDatabase;
 import io.portcullis.policy.masking.ValueMasker;
@@ -45,10 +47,12 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -67,6 +71,7 @@ public final class GatewayNode implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GatewayNode.class);
   private static final Duration CLUSTER_JOIN_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration CATALOG_FIRST_READ = Duration.ofSeconds(10);
+  private static final Duration LEDGER_FLUSH_TIMEOUT = Duration.ofSeconds(4);
 
   private final ActorSystem<Void> system;
   private final EventLoopGroup acceptors;
@@ -192,6 +197,7 @@ public final class GatewayNode implements AutoCloseable {
               maskingKey(settings.policy().maskingKeyFile()),
               audit,
               parameterSeal(audit.sealingKeyFile()),
+              ledger(system, audit),
               FailedLogins.start(system),
               stages,
               EventLoopDispatchers.register(system, workers),
@@ -242,6 +248,44 @@ public final class GatewayNode implements AutoCloseable {
         "no portcullis.journal.sealing-key-file: bound parameter values are journaled masked only,"
             + " so sessions cannot be replayed with their original values");
     return ParameterSeal.none();
+  }
+
+  /**
+   * The node's ledger checkpointer, which at shutdown checkpoints every head it was told. A node
+   * local actor: checkpoints are per node.
+   */
+  private static ActorRef<LedgerCheckpointer.HeadMoved> ledger(
+      ActorSystem<Void> system, AuditSettings audit) {
+    LedgerKey key;
+    if (audit.signingKeyFile().isPresent()) {
+      try {
+        key = LedgerKey.load(audit.signingKeyFile().get());
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException.BadValue("portcullis.journal.signing-key-file", e.getMessage());
+      }
+    } else {
+      key = LedgerKey.generate();
+      log.warn(
+          "no portcullis.journal.signing-key-file: ledger checkpoints are signed by key {}, made at"
+              + " start and lost at restart, which `portcullis audit verify` cannot trust",
+          key.fingerprint());
+    }
+    ActorRef<LedgerCheckpointer.Command> checkpointer =
+        system.systemActorOf(
+            LedgerCheckpointer.create(audit.node(), key, audit.checkpointInterval()),
+            "ledger",
+            Props.empty());
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+            "ledger-checkpoint",
+            () ->
+                AskPattern.ask(
+                    checkpointer,
+                    LedgerCheckpointer.Flush::new,
+                    LEDGER_FLUSH_TIMEOUT,
+                    system.scheduler()));
+    return checkpointer.narrow();
   }
 
   private static void joinCluster(ActorSystem<Void> system) throws InterruptedException {

@@ -15,12 +15,17 @@ import java.util.Optional;
  * @param sampleLimits how much of each result the journal keeps (masked)
  * @param sealingKeyFile the AES-256 key that seals parameter values for replay; without it the
  *     journal keeps them masked only
+ * @param checkpointInterval how often the node's ledger checkpoints the sessions that moved
+ * @param signingKeyFile the Ed25519 key that signs the ledger's checkpoints; without it a key made
+ *     at start, lost at restart
  */
 public record AuditSettings(
     String node,
     Duration writeTimeout,
     ResultRecord.Limits sampleLimits,
-    Optional<Path> sealingKeyFile) {
+    Optional<Path> sealingKeyFile,
+    Duration checkpointInterval,
+    Optional<Path> signingKeyFile) {
 
   public static AuditSettings from(Config journal, String node) {
     Duration timeout = journal.getDuration("write-timeout");
@@ -33,10 +38,26 @@ public record AuditSettings(
       throw new ConfigException.BadValue(
           "portcullis.journal.sample-rows", "sample-rows and sample-bytes must be 0 or more");
     }
-    Optional<Path> sealingKey =
-        journal.hasPath("sealing-key-file")
-            ? Optional.of(Path.of(journal.getString("sealing-key-file")))
-            : Optional.empty();
-    return new AuditSettings(node, timeout, new ResultRecord.Limits(rows, (int) bytes), sealingKey);
+    return new AuditSettings(
+        node,
+        timeout,
+        new ResultRecord.Limits(rows, (int) bytes),
+        file(journal, "sealing-key-file"),
+        checkpointInterval(journal),
+        file(journal, "signing-key-file"));
+  }
+
+  /** {@code checkpoint-interval}, which {@code audit verify} reads too. */
+  public static Duration checkpointInterval(Config journal) {
+    Duration interval = journal.getDuration("checkpoint-interval");
+    if (interval.isNegative() || interval.isZero()) {
+      throw new ConfigException.BadValue(
+          "portcullis.journal.checkpoint-interval", "must be positive");
+    }
+    return interval;
+  }
+
+  private static Optional<Path> file(Config journal, String key) {
+    return journal.hasPath(key) ? Optional.of(Path.of(journal.getString(key))) : Optional.empty();
   }
 }

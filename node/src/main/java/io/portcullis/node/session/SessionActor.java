@@ -279,7 +279,8 @@ public final class SessionActor {
   private Behavior<Command> openJournal(UpstreamConnection connection) {
     upstream = connection;
     sessionId = UUID.randomUUID().toString();
-    journal = context.spawn(SessionJournal.create(sessionId), "journal");
+    journal =
+        context.spawn(SessionJournal.create(sessionId, Optional.of(services.ledger())), "journal");
     recorder =
         new SessionRecorder(
             journal,

@@ -9,10 +9,12 @@ import io.portcullis.node.pipeline.SessionStages;
 import io.portcullis.node.policy.PolicySource;
 import io.portcullis.node.policy.TargetCatalogs;
 import io.portcullis.node.upstream.UpstreamConnector;
+import io.portcullis.persistence.audit.LedgerCheckpointer;
 import io.portcullis.persistence.audit.ParameterSeal;
 import io.portcullis.policy.identity.ClientAuthenticator;
 import io.portcullis.policy.masking.ValueMasker;
 import io.portcullis.policy.sql.SqlAnalyzer;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /** What every session of a node shares. */
@@ -28,6 +30,7 @@ public record SessionServices(
     ValueMasker masker,
     AuditSettings audit,
     ParameterSeal parameterSeal,
+    ActorRef<LedgerCheckpointer.HeadMoved> ledger,
     FailedLogins failedLogins,
     SessionStages.Factory stages,
     EventLoopDispatchers dispatchers,

@@ -13,6 +13,7 @@ import io.portcullis.node.testing.JournalContents;
 import io.portcullis.node.testing.TestGateway;
 import io.portcullis.node.testing.TestPostgres;
 import io.portcullis.persistence.audit.ChainCheck;
+import io.portcullis.persistence.audit.LedgerCheckpoint;
 import io.portcullis.persistence.audit.LoginJournal;
 import io.portcullis.persistence.audit.ParameterSeal;
 import io.portcullis.persistence.audit.SessionEvent;
@@ -23,9 +24,13 @@ import io.portcullis.persistence.audit.SessionEvent.SessionOpened;
 import io.portcullis.persistence.audit.SessionEvent.StatementCompleted;
 import io.portcullis.persistence.audit.SessionEvent.StatementReceived;
 import io.portcullis.policy.identity.DevIssuer;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.Key;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -35,6 +40,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +52,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -57,8 +64,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The audit journal end to end, with PostgreSQL as the journal: a scripted session through the
  * gateway is read back event by event (identity, exact SQL, decisions, masked results), the chains
- * verify, edits and deletions of journal rows are found, and a journal that cannot be written
- * refuses statements without running them until it is back.
+ * and the node's signed checkpoints verify, edits and deletions of journal rows (a whole session, a
+ * session's last events) are found, and a journal that cannot be written refuses statements without
+ * running them until it is back.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AuditJournalTest {
@@ -89,6 +97,7 @@ class AuditJournalTest {
   private static DevIssuer issuer;
   private static Path config;
   private static ParameterSeal seal;
+  private static Path publicKey;
 
   @BeforeAll
   static void start() throws Exception {
@@ -111,6 +120,9 @@ class AuditJournalTest {
     Path policy = dir.resolve("policy.yaml");
     Files.writeString(policy, POLICY);
     Path key = dir.resolve("dev.jwk");
+    KeyPair signing = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    Path signingKey = pem(dir.resolve("signing.pem"), "PRIVATE KEY", signing.getPrivate());
+    publicKey = pem(dir.resolve("signing.pub"), "PUBLIC KEY", signing.getPublic());
     TestPostgres.Server pg = TestPostgres.server();
     Path sealingKey = dir.resolve("sealing.key");
     byte[] keyBytes = new byte[32];
@@ -125,9 +137,10 @@ class AuditJournalTest {
           password = "%s"
           write-timeout = 2s
           sealing-key-file = "%s"
+          signing-key-file = "%s"
         }
         """
-            .formatted(pg.jdbcUrl(JOURNAL_DB), pg.user(), pg.password(), sealingKey);
+            .formatted(pg.jdbcUrl(JOURNAL_DB), pg.user(), pg.password(), sealingKey, signingKey);
     gateway = TestGateway.start(TestGateway.policyWithDevTokens(policy, key) + journal);
     issuer = DevIssuer.load(key);
     config = dir.resolve("gateway.conf");
@@ -137,6 +150,19 @@ class AuditJournalTest {
   @AfterAll
   static void stop() {
     gateway.close();
+  }
+
+  /** A key in PEM, as openssl writes it. */
+  private static Path pem(Path file, String label, Key key) throws IOException {
+    return Files.writeString(
+        file,
+        "-----BEGIN "
+            + label
+            + "-----\n"
+            + Base64.getMimeEncoder().encodeToString(key.getEncoded())
+            + "\n-----END "
+            + label
+            + "-----\n");
   }
 
   private static Connection agent() throws SQLException {
@@ -155,9 +181,9 @@ class AuditJournalTest {
     return TestPostgres.direct(JOURNAL_DB);
   }
 
-  private static Optional<String> policyText(String version) throws Exception {
+  private static <T> T read(JournalContents.Read<T> what) throws Exception {
     try (Connection connection = journalDatabase()) {
-      return JournalContents.policyText(connection, version);
+      return JournalContents.read(connection, what);
     }
   }
 
@@ -166,6 +192,40 @@ class AuditJournalTest {
     try (Connection connection = journalDatabase()) {
       return JournalContents.sessions(connection);
     }
+  }
+
+  private static Optional<String> policyText(String version) throws Exception {
+    try (Connection connection = journalDatabase()) {
+      return JournalContents.policyText(connection, version);
+    }
+  }
+
+  /** The id of the closed session that ran {@code sql}, once a checkpoint holds its close. */
+  private static String checkpointedClose(String sql) throws Exception {
+    String session =
+        await(
+            () ->
+                sessions().stream()
+                    .filter(s -> contains(s, sql))
+                    .filter(s -> s.get(s.size() - 1).event() instanceof SessionClosed)
+                    .map(s -> ((SessionOpened) s.get(0).event()).session())
+                    .findFirst()
+                    .orElse(null));
+    return await(
+        () ->
+            read(
+                reader -> {
+                  for (String node : reader.ledgers()) {
+                    for (ChainCheck.Stored<LedgerCheckpoint> checkpoint :
+                        reader.checkpoints(node)) {
+                      if (checkpoint.event().heads().stream()
+                          .anyMatch(head -> head.session().equals(session) && head.closed())) {
+                        return session;
+                      }
+                    }
+                  }
+                  return null;
+                }));
   }
 
   @Test
@@ -293,30 +353,71 @@ class AuditJournalTest {
     assertThat(session.toString()).doesNotContain("123-45-6789", "345-67-8912");
 
     assertThat(ChainCheck.check(opened.session(), events)).isEmpty();
-    Cli.Run verify = Cli.portcullis("audit", "verify", "--config", config.toString());
+    assertThat(checkpointedClose("DROP TABLE audit_bank.customers")).isEqualTo(opened.session());
+    Cli.Run verify =
+        Cli.portcullis(
+            "audit", "verify", "--config", config.toString(), "--public-key", publicKey.toString());
     assertThat(verify.exitCode()).as(verify.out() + verify.err()).isZero();
-    assertThat(verify.out()).contains("every chain is whole");
+    assertThat(verify.out())
+        .contains("every chain is whole and matches the checkpoints")
+        .containsPattern(
+            "KEY sha256:[0-9a-f]{64} signed \\d+ checkpoints of node pekko://\\S+: trusted")
+        .containsPattern("LEDGER node pekko://\\S+: last checkpoint \\d+ at ")
+        .doesNotContain("BROKEN");
+  }
+
+  @Test
+  void verifyNamesKeysItCannotTrustAndRefusesBadInput() throws Exception {
+    try (Connection c = agent()) {
+      c.createStatement().execute("SELECT 'signed'");
+    }
+    checkpointedClose("SELECT 'signed'");
+    Path otherKey =
+        pem(
+            dir.resolve("other.pub"),
+            "PUBLIC KEY",
+            KeyPairGenerator.getInstance("Ed25519").generateKeyPair().getPublic());
+    Cli.Run untrusted =
+        Cli.portcullis(
+            "audit", "verify", "--config", config.toString(), "--public-key", otherKey.toString());
+    assertThat(untrusted.exitCode()).as(untrusted.out() + untrusted.err()).isEqualTo(1);
+    assertThat(untrusted.out())
+        .contains("not one of the trusted keys")
+        .containsPattern(
+            "KEY sha256:[0-9a-f]{64} signed \\d+ checkpoints of node \\S+: NOT TRUSTED");
+
+    Cli.Run unchecked = Cli.portcullis("audit", "verify", "--config", config.toString());
+    assertThat(unchecked.out()).contains("not checked, as no --public-key was given");
+
+    Cli.Run later =
+        Cli.portcullis("audit", "verify", "--config", config.toString(), "--since", "2999-01-01");
+    assertThat(later.exitCode()).as(later.out() + later.err()).isZero();
+    assertThat(later.out())
+        .contains("0 sessions, failed logins on 0 days, 0 events, 0 checkpoints");
+
+    Cli.Run badSince =
+        Cli.portcullis("audit", "verify", "--config", config.toString(), "--since", "yesterday");
+    assertThat(badSince.exitCode()).isEqualTo(2);
+    assertThat(badSince.err()).contains("'yesterday' is neither a date");
+    Cli.Run badKey =
+        Cli.portcullis(
+            "audit", "verify", "--config", config.toString(), "--public-key", config.toString());
+    assertThat(badKey.exitCode()).isEqualTo(2);
+    assertThat(badKey.err()).contains("holds no PEM block 'PUBLIC KEY'");
   }
 
   @Test
   @Order(Integer.MAX_VALUE) // it damages the journal the other tests read
-  void verifyFindsAnEditedRowAndADeletedOne() throws Exception {
+  void verifyFindsAnEditedRowADeletedSessionAndDeletedLastEvents() throws Exception {
     try (Connection c = agent()) {
-      c.createStatement().execute("SELECT 1");
+      c.createStatement().execute("SELECT 'to edit'");
       c.createStatement().execute("SELECT 2");
     }
-    String persistenceId =
-        await(
-            () -> {
-              try (Connection j = journalDatabase();
-                  ResultSet rs =
-                      j.createStatement()
-                          .executeQuery(
-                              "SELECT persistence_id FROM event_journal GROUP BY persistence_id"
-                                  + " HAVING count(*) >= 8 ORDER BY max(ordering) DESC LIMIT 1")) {
-                return rs.next() ? rs.getString(1) : null;
-              }
-            });
+    try (Connection c = agent()) {
+      c.createStatement().execute("SELECT 'to cut short'");
+    }
+    String persistenceId = "Session|" + checkpointedClose("SELECT 'to edit'");
+    String cut = checkpointedClose("SELECT 'to cut short'");
     try (Connection j = journalDatabase();
         Statement s = j.createStatement()) {
       // The first statement replaced by the last one of the same session, which decodes fine.
@@ -338,6 +439,12 @@ class AuditJournalTest {
     try (Connection j = journalDatabase();
         Statement s = j.createStatement()) {
       s.execute("DELETE FROM event_journal WHERE persistence_id = '%s'".formatted(persistenceId));
+      // A session loses its last two events: its own chain cannot show that.
+      s.execute(
+          ("DELETE FROM event_journal WHERE persistence_id = 'Session|%1$s' AND sequence_number >"
+                  + " (SELECT max(sequence_number) - 2 FROM event_journal"
+                  + " WHERE persistence_id = 'Session|%1$s')")
+              .formatted(cut));
       // Another session loses its third event.
       s.execute(
           "DELETE FROM event_journal WHERE sequence_number = 3 AND persistence_id = (SELECT"
@@ -346,7 +453,18 @@ class AuditJournalTest {
     }
     Cli.Run deleted = Cli.portcullis("audit", "verify", "--config", config.toString());
     assertThat(deleted.exitCode()).as(deleted.out() + deleted.err()).isEqualTo(1);
-    assertThat(deleted.out()).contains("(deleted)");
+    assertThat(deleted.out())
+        .contains("(deleted)")
+        .containsPattern(
+            "BROKEN "
+                + Pattern.quote(persistenceId.replace("Session|", "session "))
+                + ": missing: checkpoint \\d+ of node pekko://\\S+ holds its event \\d+, but the"
+                + " journal has none of its events: the session was deleted")
+        .containsPattern(
+            "BROKEN session "
+                + cut
+                + ", event \\d+: missing: checkpoint \\d+ of node pekko://\\S+ holds it, but the"
+                + " journal ends at event \\d+: the session's last events were deleted");
   }
 
   @Test
@@ -650,6 +768,18 @@ class AuditJournalTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("stored apart from the databases it audits")
         .hasMessageContaining("target 'main'");
+  }
+
+  @Test
+  void aSigningKeyFileWithoutAnEd25519KeyStopsTheStart() throws Exception {
+    Path notAKey = Files.writeString(dir.resolve("not-a-key.pem"), "hello");
+    assertThatThrownBy(
+            () ->
+                TestGateway.start(
+                    "portcullis.journal.signing-key-file = \"%s\"\n".formatted(notAKey)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("portcullis.journal.signing-key-file")
+        .hasMessageContaining("no PEM block 'PRIVATE KEY'");
   }
 
   private static boolean contains(List<ChainCheck.Stored<SessionEvent>> session, String sql) {

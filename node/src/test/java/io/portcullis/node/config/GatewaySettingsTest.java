@@ -128,6 +128,8 @@ class GatewaySettingsTest {
     assertThat(settings.writeTimeout()).isEqualTo(java.time.Duration.ofSeconds(5));
     assertThat(settings.sampleLimits().rows()).isEqualTo(100);
     assertThat(settings.sampleLimits().bytes()).isEqualTo(64 * 1024);
+    assertThat(settings.checkpointInterval()).isEqualTo(java.time.Duration.ofSeconds(10));
+    assertThat(settings.signingKeyFile()).isEmpty();
   }
 
   @Test
@@ -135,6 +137,9 @@ class GatewaySettingsTest {
     assertThatThrownBy(() -> audit("portcullis.journal.write-timeout = 0s"))
         .isInstanceOf(ConfigException.BadValue.class)
         .hasMessageContaining("write-timeout");
+    assertThatThrownBy(() -> audit("portcullis.journal.checkpoint-interval = 0s"))
+        .isInstanceOf(ConfigException.BadValue.class)
+        .hasMessageContaining("checkpoint-interval");
     assertThatThrownBy(() -> audit("portcullis.journal.sample-rows = -1"))
         .isInstanceOf(ConfigException.BadValue.class)
         .hasMessageContaining("sample-rows");

@@ -34,11 +34,13 @@ public final class JournalContents {
     return read(journal, reader -> reader.policyText(version));
   }
 
-  private interface Read<T> {
+  /** What to read. */
+  @FunctionalInterface
+  public interface Read<T> {
     T from(JournalReader reader) throws Exception;
   }
 
-  private static <T> T read(Connection journal, Read<T> read) throws Exception {
+  public static <T> T read(Connection journal, Read<T> read) throws Exception {
     ActorSystem<Void> system =
         ActorSystem.create(
             Behaviors.empty(),

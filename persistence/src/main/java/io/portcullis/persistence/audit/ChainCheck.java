@@ -34,21 +34,30 @@ public final class ChainCheck {
    * @param chain how reports name it ({@code session <id>}, {@code failed logins of <day>})
    */
   public static List<Break> check(String chain, List<? extends Stored<?>> events) {
-    List<Break> breaks = new ArrayList<>();
     if (events.isEmpty()) {
-      breaks.add(new Break(chain, 0, "the chain has no events"));
-      return breaks;
+      return List.of(new Break(chain, 0, "the chain has no events"));
     }
-    ChainedEvent first = events.get(0).event();
-    if (first instanceof SessionEvent && !(first instanceof SessionEvent.SessionOpened)) {
+    return check(chain, events, 0, SessionChain.GENESIS);
+  }
+
+  /**
+   * The breaks of the part of a chain that follows its event {@code after}, whose hash is {@code
+   * head} (null when that event could not be decoded).
+   */
+  public static List<Break> check(
+      String chain, List<? extends Stored<?>> events, long after, String head) {
+    List<Break> breaks = new ArrayList<>();
+    ChainedEvent first = events.isEmpty() ? null : events.get(0).event();
+    if (after == 0
+        && first instanceof SessionEvent
+        && !(first instanceof SessionEvent.SessionOpened)) {
       breaks.add(
           new Break(
               chain,
               events.get(0).sequenceNumber(),
               "the first event is not SessionOpened: the session's start was removed"));
     }
-    String head = SessionChain.GENESIS;
-    long expected = 1;
+    long expected = after + 1;
     for (Stored<?> stored : events) {
       ChainedEvent event = stored.event();
       if (event == null) {

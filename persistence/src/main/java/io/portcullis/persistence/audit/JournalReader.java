@@ -24,6 +24,8 @@ public final class JournalReader {
   private static final String LOGINS_PREFIX =
       LoginJournal.ENTITY_TYPE + PersistenceId.DefaultSeparator();
 
+  private static final String LEDGER_PREFIX = Ledger.ENTITY_TYPE + PersistenceId.DefaultSeparator();
+
   private final Connection connection;
   private final Serialization serialization;
 
@@ -40,6 +42,16 @@ public final class JournalReader {
   /** Every day with failed logins, oldest first. */
   public List<String> loginDays() throws SQLException {
     return entities(LOGINS_PREFIX);
+  }
+
+  /** Every node with a ledger, by its name, oldest first. */
+  public List<String> ledgers() throws SQLException {
+    return entities(LEDGER_PREFIX);
+  }
+
+  /** A node's ledger checkpoints in order; one that cannot be decoded is read as null. */
+  public List<Stored<LedgerCheckpoint>> checkpoints(String node) throws SQLException {
+    return read(Ledger.persistenceId(node).id(), LedgerCheckpoint.class);
   }
 
   /** A session's events in sequence order; one that cannot be decoded is read as null. */

@@ -10,12 +10,14 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 
 /**
- * The hash chain of a session's events (and of a day's failed logins): an event's hash is the
- * SHA-256 of its type and its canonical JSON (properties sorted, times in ISO-8601), which includes
- * the previous event's hash. Anyone can recompute it from the journal with this class alone.
+ * The hash chain of a session's events (and of a day's failed logins, and of a node's ledger): an
+ * event's hash is the SHA-256 of its type and its canonical JSON (properties sorted, times in
+ * ISO-8601), which includes the previous event's hash. Anyone can recompute it from the journal
+ * with this class alone.
  */
 public final class SessionChain {
 
@@ -33,16 +35,26 @@ public final class SessionChain {
 
   private SessionChain() {}
 
-  /** The hex SHA-256 of an event (a session's, or a failed login's). */
+  /** The hex SHA-256 of an event (a session's, a failed login's, or a ledger checkpoint). */
   public static String hash(ChainedEvent event) {
     try {
-      MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-      sha256.update(event.getClass().getSimpleName().getBytes(StandardCharsets.UTF_8));
-      sha256.update((byte) '\n');
-      sha256.update(CANONICAL.writeValueAsBytes(event));
-      return HexFormat.of().formatHex(sha256.digest());
-    } catch (NoSuchAlgorithmException | JsonProcessingException e) {
+      return HexFormat.of()
+          .formatHex(MessageDigest.getInstance("SHA-256").digest(canonicalBytes(event)));
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("cannot hash a session event", e);
+    }
+  }
+
+  /** What an event's hash is taken over: its type, a newline, and its canonical JSON. */
+  static byte[] canonicalBytes(ChainedEvent event) {
+    try {
+      byte[] type = (event.getClass().getSimpleName() + "\n").getBytes(StandardCharsets.UTF_8);
+      byte[] json = CANONICAL.writeValueAsBytes(event);
+      byte[] bytes = Arrays.copyOf(type, type.length + json.length);
+      System.arraycopy(json, 0, bytes, type.length, json.length);
+      return bytes;
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot encode a session event", e);
     }
   }
 }

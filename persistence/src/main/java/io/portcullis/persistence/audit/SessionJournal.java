@@ -4,6 +4,7 @@ import io.portcullis.persistence.CborSerializable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -23,6 +24,9 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
  * <p>A write that fails stops the entity; it restarts with back-off and recovers its chain from the
  * journal, so a session whose journal came back goes on by itself. Until then every append goes
  * unanswered and the session refuses statements.
+ *
+ * <p>After every durable append it tells the node's {@link LedgerCheckpointer}, if it was given
+ * one, the session's new head, which the node's next ledger checkpoint signs.
  */
 public final class SessionJournal
     extends EventSourcedBehavior<SessionJournal.Command, SessionEvent, SessionJournal.State> {
@@ -57,14 +61,27 @@ public final class SessionJournal
     return PersistenceId.of(ENTITY_TYPE, sessionId);
   }
 
+  private final String sessionId;
+  private final Optional<ActorRef<LedgerCheckpointer.HeadMoved>> heads;
+
   public static Behavior<Command> create(String sessionId) {
-    return new SessionJournal(sessionId);
+    return create(sessionId, Optional.empty());
   }
 
-  private SessionJournal(String sessionId) {
+  /**
+   * @param heads told the session's head after every durable append, for the node's ledger
+   */
+  public static Behavior<Command> create(
+      String sessionId, Optional<ActorRef<LedgerCheckpointer.HeadMoved>> heads) {
+    return new SessionJournal(sessionId, heads);
+  }
+
+  private SessionJournal(String sessionId, Optional<ActorRef<LedgerCheckpointer.HeadMoved>> heads) {
     super(
         persistenceId(sessionId),
         SupervisorStrategy.restartWithBackoff(MIN_BACKOFF, MAX_BACKOFF, 0.2));
+    this.sessionId = sessionId;
+    this.heads = heads;
   }
 
   @Override
@@ -86,7 +103,18 @@ public final class SessionJournal
       chained.add(linked);
       head = SessionChain.hash(linked);
     }
-    return Effect().persist(chained).thenReply(append.replyTo(), after -> Done.getInstance());
+    boolean closed =
+        !chained.isEmpty() && chained.get(chained.size() - 1) instanceof SessionEvent.SessionClosed;
+    return Effect()
+        .persist(chained)
+        .thenRun(
+            after ->
+                heads.ifPresent(
+                    ledger ->
+                        ledger.tell(
+                            new LedgerCheckpointer.HeadMoved(
+                                new SessionHead(sessionId, after.events(), after.head(), closed)))))
+        .thenReply(append.replyTo(), after -> Done.getInstance());
   }
 
   @Override

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class ChainCheckTest {
 
   /** A whole session of six events, chained as the entity chains them. */
-  private static List<Stored<SessionEvent>> session() {
+  static List<Stored<SessionEvent>> session() {
     List<SessionEvent> events = new ArrayList<>();
     events.add(TestEvents.opened("s-1"));
     events.addAll(TestEvents.statement(1));

@@ -6,8 +6,10 @@ import com.typesafe.config.ConfigFactory;
 import io.portcullis.persistence.audit.SessionEvent.SessionClosed;
 import io.portcullis.persistence.audit.SessionEvent.SessionOpened;
 import java.util.List;
+import java.util.Optional;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -60,6 +62,25 @@ class SessionJournalTest {
     assertThat(closed.eventOfType(SessionClosed.class).previousHash())
         .as("recovered head")
         .isEqualTo(SessionChain.hash(events.get(2)));
+  }
+
+  @Test
+  void theNodesLedgerIsToldEachNewHead() {
+    TestProbe<LedgerCheckpointer.HeadMoved> ledger = testKit.createTestProbe();
+    EventSourcedBehaviorTestKit<SessionJournal.Command, SessionEvent, SessionJournal.State>
+        journal =
+            EventSourcedBehaviorTestKit.create(
+                testKit.system(), SessionJournal.create("s-2", Optional.of(ledger.getRef())));
+    var opened =
+        journal.<Done>runCommand(
+            replyTo -> new SessionJournal.Append(List.of(TestEvents.opened("s-2")), replyTo));
+    ledger.expectMessage(
+        new LedgerCheckpointer.HeadMoved(new SessionHead("s-2", 1, opened.state().head(), false)));
+    var closed =
+        journal.<Done>runCommand(
+            replyTo -> new SessionJournal.Append(List.of(TestEvents.closed()), replyTo));
+    ledger.expectMessage(
+        new LedgerCheckpointer.HeadMoved(new SessionHead("s-2", 2, closed.state().head(), true)));
   }
 
   @Test
