@@ -1,6 +1,8 @@
 package io.portcullis.persistence.audit;
 
 import io.portcullis.persistence.audit.ChainCheck.Stored;
+import io.portcullis.persistence.audit.index.AuditIndexer;
+import io.portcullis.persistence.audit.index.AuditQueries;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -49,6 +51,21 @@ public final class JournalReader {
   /** A day's failed logins in sequence order; one that cannot be decoded is read as null. */
   public List<Stored<LoginJournal.LoginFailed>> loginFailures(String day) throws SQLException {
     return read(LoginJournal.persistenceId(day).id(), LoginJournal.LoginFailed.class);
+  }
+
+  /**
+   * Brings the audit index up to date with the journal as it is now, waiting for the gateway's
+   * indexer where it is at work.
+   *
+   * @return the number of events read
+   */
+  public long catchUpIndex() throws SQLException, InterruptedException {
+    return new AuditIndexer(serialization).catchUp(connection);
+  }
+
+  /** Queries over the audit index, on this connection. */
+  public AuditQueries index() {
+    return new AuditQueries(connection);
   }
 
   private List<String> entities(String prefix) throws SQLException {
