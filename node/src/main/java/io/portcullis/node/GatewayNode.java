@@ -7,6 +7,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.portcullis.node.admin.AdminApi;
 import io.portcullis.node.admin.AdminServer;
+import io.portcullis.node.admin.AuditReads;
 import io.portcullis.node.approval.Approvals;
 import io.portcullis.node.approval.WebhookNotifier;
 import io.portcullis.node.audit.AuditLog;
@@ -29,6 +30,7 @@ import io.portcullis.node.session.SessionServices;
 import io.portcullis.node.session.StartupNegotiation;
 import io.portcullis.node.upstream.UpstreamConnector;
 import io.portcullis.persistence.audit.ParameterSeal;
+import io.portcullis.persistence.audit.index.AuditIndexing;
 import io.portcullis.persistence.journal.JournalDatabase;
 import io.portcullis.policy.masking.ValueMasker;
 import io.portcullis.policy.sql.SqlAnalyzer;
@@ -125,6 +127,8 @@ public final class GatewayNode implements AutoCloseable {
           .scheduleWithFixedDelay(
               reload, reload, policy::reloadIfChanged, system.executionContext());
       joinCluster(system);
+      AuditIndexing.start(
+          system, journal, config.getDuration("portcullis.journal.index-poll-interval"));
       SessionControl.init(system);
       ClusterSharding sharding = ClusterSharding.get(system);
       WebhookNotifier webhooks = new WebhookNotifier(settings.webhooks());
@@ -144,6 +148,8 @@ public final class GatewayNode implements AutoCloseable {
                       settings.admin(),
                       new AdminApi(
                           approvals,
+                          new AuditReads(journal, system),
+                          settings.admin().auditorGroups(),
                           settings.approverTokens(),
                           system.dispatchers().lookup(DispatcherSelector.blocking()))))
               : Optional.empty();
