@@ -25,7 +25,8 @@ import org.postgresql.copy.CopyIn;
  * For bench/audit-query.sh. {@code generate JDBC_URL STATEMENTS USERS}: writes sessions of 100
  * statements each (received, decided, completed; every 50th denied) as real, chained, serialized
  * journal events into a PostgreSQL journal with COPY, spread over November 2026. {@code query
- * JDBC_URL USER SINCE}: times the {@code audit sessions --user USER --since SINCE} query in process.
+ * JDBC_URL USER SINCE}: times the {@code audit sessions --user USER --since SINCE} query in
+ * process.
  */
 public final class AuditJournalGenerator {
 
