@@ -7,6 +7,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.portcullis.node.admin.AdminApi;
 import io.portcullis.node.admin.AdminServer;
+import io.portcullis.node.admin.AuditReads;
 import io.portcullis.node.approval.Approvals;
 import io.portcullis.node.approval.WebhookNotifier;
 import io.portcullis.node.audit.AuditLog;
@@ -32,6 +33,7 @@ import io.portcullis.node.upstream.UpstreamConnector;
 import io.portcullis.persistence.audit.LedgerCheckpointer;
 import io.portcullis.persistence.audit.LedgerKey;
 import io.portcullis.persistence.audit.ParameterSeal;
+import io.portcullis.persistence.audit.index.AuditIndexing;
 import io.portcullis.persistence.journal.JournalDatabase;
 import io.portcullis.policy.masking.ValueMasker;
 import io.portcullis.policy.sql.SqlAnalyzer;
@@ -131,6 +133,8 @@ public final class GatewayNode implements AutoCloseable {
           .scheduleWithFixedDelay(
               reload, reload, policy::reloadIfChanged, system.executionContext());
       joinCluster(system);
+      AuditIndexing.start(
+          system, journal, config.getDuration("portcullis.journal.index-poll-interval"));
       SessionControl.init(system);
       ClusterSharding sharding = ClusterSharding.get(system);
       AuditSettings audit =
@@ -155,6 +159,8 @@ public final class GatewayNode implements AutoCloseable {
                       settings.admin(),
                       new AdminApi(
                           approvals,
+                          new AuditReads(journal, system),
+                          settings.admin().auditorGroups(),
                           settings.approverTokens(),
                           system.dispatchers().lookup(DispatcherSelector.blocking()))))
               : Optional.empty();

@@ -3,14 +3,15 @@ package io.portcullis.node.admin;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.portcullis.node.approval.Approvals;
+import io.portcullis.node.audit.AuditJson;
 import io.portcullis.persistence.approval.Approval;
 import io.portcullis.persistence.approval.ApprovalId;
 import io.portcullis.persistence.approval.ApprovalStatus;
 import io.portcullis.persistence.approval.ApprovalView;
+import io.portcullis.persistence.audit.index.SessionQuery;
+import io.portcullis.persistence.audit.index.StatementExport;
+import io.portcullis.persistence.audit.index.TimeRange;
 import io.portcullis.policy.identity.Identity;
 import io.portcullis.policy.identity.LoginOutcome;
 import io.portcullis.policy.identity.OidcAuthenticator;
@@ -18,12 +19,22 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpCharsets;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
@@ -31,31 +42,54 @@ import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
 
 /**
- * The admin HTTP API's routes: approvers list, show, approve and deny approval requests, each call
- * authenticated by the caller's own OIDC bearer token. Documented in {@code docs/admin-api.md}.
+ * The admin HTTP API's routes: approvers list, show, approve and deny approval requests; auditors
+ * query sessions, read their timelines and export statements. Each call is authenticated by the
+ * caller's own OIDC bearer token. Documented in {@code docs/admin-api.md}.
  */
 public final class AdminApi extends AllDirectives {
 
-  private static final ObjectMapper JSON =
-      new ObjectMapper()
-          .registerModule(new Jdk8Module())
-          .registerModule(new JavaTimeModule())
-          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-          .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS);
+  private static final ObjectMapper JSON = AuditJson.MAPPER;
+  private static final int DEFAULT_LIMIT = 1_000;
+  private static final int EXPORT_CHUNK = 64 * 1024;
+  private static final Set<String> EXPORT_PARAMETERS = Set.of("since", "until", "format");
+  private static final Set<String> SESSION_PARAMETERS =
+      Set.of(
+          "user",
+          "since",
+          "until",
+          "target",
+          "table",
+          "decision",
+          "approval",
+          "client",
+          "sqlstate",
+          "limit");
 
   private final Approvals approvals;
+  private final AuditReads audit;
+  private final Set<String> auditorGroups;
   private final Optional<OidcAuthenticator> tokens;
   private final Executor blocking;
 
   /**
+   * @param auditorGroups callers in any of these groups may read the audit trail
    * @param tokens verifies bearer tokens; without it (no OIDC issuer configured) every call is
    *     refused, since nobody could prove who approves
-   * @param blocking where token verification runs (it may fetch the issuer's keys)
+   * @param blocking where token verification and the audit trail's reads run
    */
-  public AdminApi(Approvals approvals, Optional<OidcAuthenticator> tokens, Executor blocking) {
+  public AdminApi(
+      Approvals approvals,
+      AuditReads audit,
+      Set<String> auditorGroups,
+      Optional<OidcAuthenticator> tokens,
+      Executor blocking) {
     this.approvals = approvals;
+    this.audit = audit;
+    this.auditorGroups = Set.copyOf(auditorGroups);
     this.tokens = tokens;
     this.blocking = blocking;
   }
@@ -67,31 +101,29 @@ public final class AdminApi extends AllDirectives {
             pathPrefix(
                 "v1",
                 () ->
-                    pathPrefix(
-                        "approvals",
-                        () ->
-                            authenticated(
-                                caller ->
-                                    concat(
-                                        pathEndOrSingleSlash(
-                                            () ->
-                                                get(
-                                                    () ->
-                                                        parameterOptional(
-                                                            "status",
-                                                            status -> list(caller, status)))),
-                                        path(
-                                            PathMatchers.segment(),
-                                            id ->
-                                                get(
-                                                    () ->
-                                                        withId(id, found -> show(caller, found)))),
-                                        path(
-                                            PathMatchers.segment().slash("approve"),
-                                            id -> post(() -> decide(caller, id, true))),
-                                        path(
-                                            PathMatchers.segment().slash("deny"),
-                                            id -> post(() -> decide(caller, id, false))))))));
+                    concat(
+                        pathPrefix("approvals", () -> authenticated(this::approvals)),
+                        pathPrefix(
+                            "audit",
+                            () -> authenticated(caller -> auditor(caller, this::audit))))));
+  }
+
+  private Route approvals(Identity caller) {
+    return concat(
+        pathEndOrSingleSlash(
+            () -> get(() -> parameterOptional("status", status -> list(caller, status)))),
+        path(PathMatchers.segment(), id -> get(() -> withId(id, found -> show(caller, found)))),
+        path(PathMatchers.segment().slash("approve"), id -> post(() -> decide(caller, id, true))),
+        path(PathMatchers.segment().slash("deny"), id -> post(() -> decide(caller, id, false))));
+  }
+
+  private Route audit() {
+    return concat(
+        path("sessions", () -> get(() -> parameterMap(this::sessions))),
+        path(
+            PathMatchers.segment("sessions").slash(PathMatchers.segment()),
+            session -> get(() -> timeline(session))),
+        path("export", () -> get(() -> parameterMap(this::export))));
   }
 
   private Route authenticated(Function<Identity, Route> inner) {
@@ -121,6 +153,107 @@ public final class AdminApi extends AllDirectives {
                 return unauthorized(((LoginOutcome.Rejected) verified).reason());
               });
         });
+  }
+
+  private Route auditor(Identity caller, Supplier<Route> inner) {
+    if (caller.groups().stream().anyMatch(auditorGroups::contains)) {
+      return inner.get();
+    }
+    return error(
+        StatusCodes.FORBIDDEN,
+        "reading the audit trail needs one of the groups "
+            + new TreeSet<>(auditorGroups)
+            + " (portcullis.admin.auditor-groups)");
+  }
+
+  private Route sessions(Map<String, String> parameters) {
+    SessionQuery query;
+    try {
+      known(parameters, SESSION_PARAMETERS);
+      query =
+          new SessionQuery(
+              Optional.ofNullable(parameters.get("user")),
+              range(parameters),
+              Optional.ofNullable(parameters.get("target")),
+              Optional.ofNullable(parameters.get("table")),
+              Optional.ofNullable(parameters.get("decision")),
+              Optional.ofNullable(parameters.get("approval")),
+              Optional.ofNullable(parameters.get("client")),
+              Optional.ofNullable(parameters.get("sqlstate")),
+              limit(parameters.getOrDefault("limit", Integer.toString(DEFAULT_LIMIT))));
+    } catch (IllegalArgumentException e) {
+      return error(StatusCodes.BAD_REQUEST, e.getMessage());
+    }
+    return onSuccess(blocking(() -> audit.sessions(query)), page -> json(StatusCodes.OK, page));
+  }
+
+  private Route timeline(String session) {
+    return onSuccess(
+        blocking(() -> audit.timeline(session)),
+        events ->
+            events.isEmpty()
+                ? error(StatusCodes.NOT_FOUND, "no session " + session + " in the journal")
+                : json(StatusCodes.OK, Map.of("session", session, "events", events)));
+  }
+
+  private Route export(Map<String, String> parameters) {
+    TimeRange range;
+    StatementExport.Format format;
+    try {
+      known(parameters, EXPORT_PARAMETERS);
+      if (!parameters.containsKey("since")) {
+        throw new IllegalArgumentException("give since, e.g. since=2026-11-01");
+      }
+      range = range(parameters);
+      format = StatementExport.Format.parse(parameters.getOrDefault("format", "jsonl"));
+    } catch (IllegalArgumentException e) {
+      return error(StatusCodes.BAD_REQUEST, e.getMessage());
+    }
+    Source<ByteString, NotUsed> lines =
+        Source.unfoldResource(
+            () -> audit.export(range, format),
+            export -> Optional.ofNullable(export.next(EXPORT_CHUNK)).map(ByteString::fromString),
+            StatementExport::close);
+    ContentType type =
+        format == StatementExport.Format.CSV
+            ? MediaTypes.TEXT_CSV.toContentType(HttpCharsets.UTF_8)
+            : MediaTypes.applicationWithFixedCharset("x-ndjson", HttpCharsets.UTF_8)
+                .toContentType();
+    return complete(HttpResponse.create().withEntity(HttpEntities.create(type, lines)));
+  }
+
+  private static void known(Map<String, String> parameters, Set<String> known) {
+    for (String name : parameters.keySet()) {
+      if (!known.contains(name)) {
+        throw new IllegalArgumentException(
+            "unknown parameter '" + name + "'; use " + String.join(", ", new TreeSet<>(known)));
+      }
+    }
+  }
+
+  private static TimeRange range(Map<String, String> parameters) {
+    return TimeRange.parse(
+        Optional.ofNullable(parameters.get("since")), Optional.ofNullable(parameters.get("until")));
+  }
+
+  private static int limit(String text) {
+    try {
+      return Integer.parseInt(text);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("limit '" + text + "' is not a number");
+    }
+  }
+
+  private <T> CompletionStage<T> blocking(Callable<T> read) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return read.call();
+          } catch (Exception e) {
+            throw new CompletionException(e);
+          }
+        },
+        blocking);
   }
 
   private Route list(Identity caller, Optional<String> status) {

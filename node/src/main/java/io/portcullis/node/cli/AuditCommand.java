@@ -1,13 +1,10 @@
 package io.portcullis.node.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import io.portcullis.node.audit.AuditJson;
 import io.portcullis.node.config.AuditSettings;
 import io.portcullis.node.config.ConfigLoader;
 import io.portcullis.persistence.audit.ChainCheck;
@@ -16,6 +13,11 @@ import io.portcullis.persistence.audit.LedgerCheck;
 import io.portcullis.persistence.audit.LedgerKey;
 import io.portcullis.persistence.audit.LoginJournal;
 import io.portcullis.persistence.audit.SessionEvent;
+import io.portcullis.persistence.audit.index.AuditQueries;
+import io.portcullis.persistence.audit.index.SessionQuery;
+import io.portcullis.persistence.audit.index.SessionSummary;
+import io.portcullis.persistence.audit.index.StatementExport;
+import io.portcullis.persistence.audit.index.TimeRange;
 import io.portcullis.persistence.journal.JournalDatabase;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -27,6 +29,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -47,7 +50,12 @@ import picocli.CommandLine.TypeConversionException;
     name = "audit",
     mixinStandardHelpOptions = true,
     description = "Read and check the audit journal (portcullis.journal in the configuration).",
-    subcommands = {AuditCommand.Verify.class, AuditCommand.Show.class})
+    subcommands = {
+      AuditCommand.Verify.class,
+      AuditCommand.Show.class,
+      AuditCommand.Sessions.class,
+      AuditCommand.Export.class
+    })
 final class AuditCommand implements Runnable {
 
   @Spec CommandSpec spec;
@@ -259,13 +267,6 @@ final class AuditCommand implements Runnable {
     @Parameters(paramLabel = "SESSION_ID", description = "The session's id.")
     String session;
 
-    private static final ObjectMapper JSON =
-        JsonMapper.builder()
-            .addModule(new Jdk8Module())
-            .addModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-            .build();
-
     @Override
     int run(JournalReader journal, PrintWriter out) throws SQLException {
       List<ChainCheck.Stored<SessionEvent>> events = journal.events(session);
@@ -277,9 +278,213 @@ final class AuditCommand implements Runnable {
       }
       for (ChainCheck.Stored stored : events) {
         try {
-          out.println(JSON.writeValueAsString(stored.event()));
+          out.println(AuditJson.MAPPER.writeValueAsString(stored.event()));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
           throw new IllegalStateException(e);
+        }
+      }
+      out.flush();
+      return 0;
+    }
+  }
+
+  /**
+   * A query of the audit index: its arguments are checked first (exit 2 when they are invalid),
+   * then the index is brought up to date with the journal, so that the answer is current even when
+   * no gateway runs.
+   */
+  abstract static class IndexCommand extends JournalCommand {
+
+    @Override
+    public Integer call() throws Exception {
+      try {
+        prepare();
+      } catch (IllegalArgumentException e) {
+        spec.commandLine().getErr().println("portcullis: " + e.getMessage());
+        return 2;
+      }
+      return super.call();
+    }
+
+    @Override
+    int run(JournalReader journal, PrintWriter out) throws SQLException {
+      try {
+        journal.catchUpIndex();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return 2;
+      }
+      return query(journal.index(), out);
+    }
+
+    /** Parses the arguments; an invalid one throws IllegalArgumentException. */
+    abstract void prepare();
+
+    abstract int query(AuditQueries index, PrintWriter out) throws SQLException;
+  }
+
+  @Command(
+      name = "sessions",
+      mixinStandardHelpOptions = true,
+      description =
+          "List the sessions that match, oldest first: open during the time range, of the user,"
+              + " target and client given, and with a statement in the range that touched the"
+              + " table, got the decision, approval or SQLSTATE given.")
+  static final class Sessions extends IndexCommand {
+    @Option(
+        names = "--user",
+        description = "The identity's subject, exactly as its token named it.")
+    String user;
+
+    @Option(
+        names = "--since",
+        paramLabel = "WHEN",
+        description = "An ISO date (2026-11-01, from the start of that UTC day) or instant.")
+    String since;
+
+    @Option(
+        names = "--until",
+        paramLabel = "WHEN",
+        description = "An ISO date (up to the end of that UTC day) or instant, excluded.")
+    String until;
+
+    @Option(names = "--target", description = "The target's name.")
+    String target;
+
+    @Option(
+        names = "--table",
+        description = "A relation as schema.table, or a table name in any schema.")
+    String table;
+
+    @Option(names = "--decision", description = "allow, deny or review.")
+    String decision;
+
+    @Option(names = "--approval", paramLabel = "ID", description = "An approval's id.")
+    String approval;
+
+    @Option(names = "--client", paramLabel = "ADDRESS", description = "The client's IP address.")
+    String client;
+
+    @Option(names = "--sqlstate", description = "The SQLSTATE a statement failed with.")
+    String sqlState;
+
+    @Option(names = "--format", defaultValue = "table", description = "table (default) or json.")
+    String format;
+
+    @Option(
+        names = "--limit",
+        defaultValue = "1000",
+        description = "The most sessions listed (default ${DEFAULT-VALUE}).")
+    int limit;
+
+    private SessionQuery query;
+
+    @Override
+    void prepare() {
+      if (!format.equals("table") && !format.equals("json")) {
+        throw new IllegalArgumentException("unknown format '" + format + "'; use table or json");
+      }
+      query =
+          new SessionQuery(
+              Optional.ofNullable(user),
+              TimeRange.parse(Optional.ofNullable(since), Optional.ofNullable(until)),
+              Optional.ofNullable(target),
+              Optional.ofNullable(table),
+              Optional.ofNullable(decision),
+              Optional.ofNullable(approval),
+              Optional.ofNullable(client),
+              Optional.ofNullable(sqlState),
+              limit);
+    }
+
+    @Override
+    int query(AuditQueries index, PrintWriter out) throws SQLException {
+      SessionSummary.Page page = index.sessions(query);
+      PrintWriter err = spec.commandLine().getErr();
+      if (format.equals("json")) {
+        try {
+          out.println(AuditJson.MAPPER.writeValueAsString(page));
+        } catch (JsonProcessingException e) {
+          throw new IllegalStateException(e);
+        }
+      } else if (!page.sessions().isEmpty()) {
+        String line = "%-36s  %-20s  %-20s  %-16s  %-15s  %-12s  %10s%n";
+        out.printf(line, "SESSION", "OPENED", "CLOSED", "USER", "CLIENT", "TARGET", "STATEMENTS");
+        for (SessionSummary session : page.sessions()) {
+          out.printf(
+              line,
+              session.session(),
+              second(session.openedAt()),
+              session.closedAt().map(Sessions::second).orElse("open"),
+              session.subject(),
+              session.clientAddress(),
+              session.target(),
+              session.statements());
+        }
+      }
+      out.flush();
+      if (page.sessions().isEmpty()) {
+        err.println(
+            user != null && !index.knownSubject(user)
+                ? "portcullis: the journal has no session of user '"
+                    + user
+                    + "'; users are matched exactly as their token or certificate named them"
+                : "portcullis: no session matches");
+      } else if (page.more()) {
+        err.println(
+            "portcullis: the first "
+                + limit
+                + " sessions are shown; narrow the query or raise --limit");
+      }
+      return 0;
+    }
+
+    private static String second(Instant instant) {
+      return instant.truncatedTo(ChronoUnit.SECONDS).toString();
+    }
+  }
+
+  @Command(
+      name = "export",
+      mixinStandardHelpOptions = true,
+      description =
+          "Write every statement of the time range, in time order, with its session's identity,"
+              + " to standard output: for a SIEM. Streamed: any size of export runs in little"
+              + " memory.")
+  static final class Export extends IndexCommand {
+    @Option(
+        names = "--since",
+        required = true,
+        paramLabel = "WHEN",
+        description = "An ISO date (2026-11-01, from the start of that UTC day) or instant.")
+    String since;
+
+    @Option(
+        names = "--until",
+        paramLabel = "WHEN",
+        description = "An ISO date (up to the end of that UTC day) or instant, excluded.")
+    String until;
+
+    @Option(
+        names = "--format",
+        defaultValue = "jsonl",
+        description = "jsonl (default: one JSON object per line) or csv (with a header line).")
+    String format;
+
+    private TimeRange range;
+    private StatementExport.Format exportFormat;
+
+    @Override
+    void prepare() {
+      range = TimeRange.parse(Optional.of(since), Optional.ofNullable(until));
+      exportFormat = StatementExport.Format.parse(format);
+    }
+
+    @Override
+    int query(AuditQueries index, PrintWriter out) throws SQLException {
+      try (StatementExport export = index.export(range, exportFormat)) {
+        for (String lines = export.next(64 * 1024); lines != null; lines = export.next(64 * 1024)) {
+          out.write(lines);
         }
       }
       out.flush();

@@ -30,16 +30,23 @@ public record GatewaySettings(
     Map<String, TargetSettings> targets) {
 
   /**
-   * The admin HTTP API (approvals), served over TLS when a certificate and key are given.
+   * The admin HTTP API (approvals, audit queries), served over TLS when a certificate and key are
+   * given.
    *
    * @param port 0 picks a free port
+   * @param auditorGroups callers in any of these groups may read the audit trail
    */
   public record AdminSettings(
       boolean enabled,
       String host,
       int port,
       Optional<Path> certificateFile,
-      Optional<Path> privateKeyFile) {}
+      Optional<Path> privateKeyFile,
+      Set<String> auditorGroups) {
+    public AdminSettings {
+      auditorGroups = Set.copyOf(auditorGroups);
+    }
+  }
 
   /**
    * @param file the policy file; empty means every statement is allowed
@@ -188,7 +195,8 @@ public record GatewaySettings(
         config.getString("host"),
         config.getInt("port"),
         certificate,
-        key);
+        key,
+        Set.copyOf(config.getStringList("auditor-groups")));
   }
 
   private static ClientAuthenticator clientAuthenticator(

@@ -1,6 +1,8 @@
 package io.portcullis.persistence.audit;
 
 import io.portcullis.persistence.audit.ChainCheck.Stored;
+import io.portcullis.persistence.audit.index.AuditIndexer;
+import io.portcullis.persistence.audit.index.AuditQueries;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -84,6 +86,21 @@ public final class JournalReader {
         return Optional.ofNullable(stored).map(PolicyVersion.PolicyStored::text);
       }
     }
+  }
+
+  /**
+   * Brings the audit index up to date with the journal as it is now, waiting for the gateway's
+   * indexer where it is at work.
+   *
+   * @return the number of events read
+   */
+  public long catchUpIndex() throws SQLException, InterruptedException {
+    return new AuditIndexer(serialization).catchUp(connection);
+  }
+
+  /** Queries over the audit index, on this connection. */
+  public AuditQueries index() {
+    return new AuditQueries(connection);
   }
 
   private List<String> entities(String prefix) throws SQLException {
