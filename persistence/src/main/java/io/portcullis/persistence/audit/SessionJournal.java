@@ -3,7 +3,9 @@ package io.portcullis.persistence.audit;
 import io.portcullis.persistence.CborSerializable;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.apache.pekko.Done;
@@ -84,6 +86,13 @@ public final class SessionJournal
     this.heads = heads;
   }
 
+  /**
+   * Hashes of the events just chained, until the event handler applies them: hashing (canonical
+   * JSON and SHA-256) is the entity's main cost, and recovery, which has no such entry, hashes
+   * anew. By identity: the handler is given the very events that were persisted.
+   */
+  private final Map<SessionEvent, String> hashed = new IdentityHashMap<>();
+
   @Override
   public State emptyState() {
     return new State(SessionChain.GENESIS, 0);
@@ -96,12 +105,15 @@ public final class SessionJournal
 
   private org.apache.pekko.persistence.typed.javadsl.Effect<SessionEvent, State> append(
       State state, Append append) {
+    // The previous append's events are applied by now (commands wait while events persist).
+    hashed.clear();
     List<SessionEvent> chained = new ArrayList<>(append.events().size());
     String head = state.head();
     for (SessionEvent event : append.events()) {
       SessionEvent linked = event.chainedAfter(head);
       chained.add(linked);
       head = SessionChain.hash(linked);
+      hashed.put(linked, head);
     }
     boolean closed =
         !chained.isEmpty() && chained.get(chained.size() - 1) instanceof SessionEvent.SessionClosed;
@@ -119,7 +131,10 @@ public final class SessionJournal
 
   @Override
   public EventHandler<State, SessionEvent> eventHandler() {
-    return (state, event) -> new State(SessionChain.hash(event), state.events() + 1);
+    return (state, event) -> {
+      String hash = hashed.remove(event);
+      return new State(hash != null ? hash : SessionChain.hash(event), state.events() + 1);
+    };
   }
 
   @Override
