@@ -1,5 +1,6 @@
 package io.portcullis.node.audit;
 
+import io.portcullis.persistence.DirectCompletion;
 import io.portcullis.persistence.audit.SessionEvent;
 import io.portcullis.persistence.audit.SessionEvent.StatementCompleted;
 import io.portcullis.persistence.audit.SessionJournal;
@@ -62,11 +63,12 @@ public final class SessionRecorder implements Completions {
       completions.clear();
     }
     List<SessionEvent> batch = write;
-    return AskPattern.ask(
-        journal,
-        replyTo -> new SessionJournal.Append(batch, replyTo),
-        writeTimeout,
-        system.scheduler());
+    return DirectCompletion.of(
+        AskPattern.ask(
+            journal,
+            replyTo -> new SessionJournal.Append(batch, replyTo),
+            writeTimeout,
+            system.scheduler()));
   }
 
   /** A recorded statement was sent upstream: its results will follow in this order. */

@@ -3,6 +3,7 @@ package io.portcullis.persistence.benchmarks;
 import com.sun.management.OperatingSystemMXBean;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.portcullis.persistence.DirectCompletion;
 import io.portcullis.persistence.audit.SessionEvent;
 import io.portcullis.persistence.audit.SessionJournal;
 import io.portcullis.persistence.audit.TestEvents;
@@ -152,11 +153,13 @@ public final class JournalWriteBenchmark {
 
   private CompletionStage<Done> append(
       ActorRef<SessionJournal.Command> journal, List<SessionEvent> events) {
-    return AskPattern.ask(
-        journal,
-        replyTo -> new SessionJournal.Append(events, replyTo),
-        ASK_TIMEOUT,
-        system.scheduler());
+    // As the gateway's SessionRecorder asks.
+    return DirectCompletion.of(
+        AskPattern.ask(
+            journal,
+            replyTo -> new SessionJournal.Append(events, replyTo),
+            ASK_TIMEOUT,
+            system.scheduler()));
   }
 
   private static double percentile(long[] sorted, double fraction) {
