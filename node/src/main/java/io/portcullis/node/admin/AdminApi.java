@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.portcullis.node.approval.Approvals;
+import io.portcullis.node.replay.Replays;
 import io.portcullis.persistence.approval.Approval;
 import io.portcullis.persistence.approval.ApprovalId;
 import io.portcullis.persistence.approval.ApprovalStatus;
@@ -33,8 +34,9 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
 /**
- * The admin HTTP API's routes: approvers list, show, approve and deny approval requests, each call
- * authenticated by the caller's own OIDC bearer token. Documented in {@code docs/admin-api.md}.
+ * The admin HTTP API's routes: approvers list, show, approve and deny approval requests, and
+ * replayers have a replay authorised and journaled; each call authenticated by the caller's own
+ * OIDC bearer token. Documented in {@code docs/admin-api.md}.
  */
 public final class AdminApi extends AllDirectives {
 
@@ -46,6 +48,7 @@ public final class AdminApi extends AllDirectives {
           .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS);
 
   private final Approvals approvals;
+  private final Replays replays;
   private final Optional<OidcAuthenticator> tokens;
   private final Executor blocking;
 
@@ -54,8 +57,10 @@ public final class AdminApi extends AllDirectives {
    *     refused, since nobody could prove who approves
    * @param blocking where token verification runs (it may fetch the issuer's keys)
    */
-  public AdminApi(Approvals approvals, Optional<OidcAuthenticator> tokens, Executor blocking) {
+  public AdminApi(
+      Approvals approvals, Replays replays, Optional<OidcAuthenticator> tokens, Executor blocking) {
     this.approvals = approvals;
+    this.replays = replays;
     this.tokens = tokens;
     this.blocking = blocking;
   }
@@ -67,31 +72,79 @@ public final class AdminApi extends AllDirectives {
             pathPrefix(
                 "v1",
                 () ->
-                    pathPrefix(
-                        "approvals",
-                        () ->
-                            authenticated(
-                                caller ->
-                                    concat(
-                                        pathEndOrSingleSlash(
-                                            () ->
-                                                get(
-                                                    () ->
-                                                        parameterOptional(
-                                                            "status",
-                                                            status -> list(caller, status)))),
-                                        path(
-                                            PathMatchers.segment(),
-                                            id ->
-                                                get(
-                                                    () ->
-                                                        withId(id, found -> show(caller, found)))),
-                                        path(
-                                            PathMatchers.segment().slash("approve"),
-                                            id -> post(() -> decide(caller, id, true))),
-                                        path(
-                                            PathMatchers.segment().slash("deny"),
-                                            id -> post(() -> decide(caller, id, false))))))));
+                    concat(
+                        pathPrefix(
+                            "replays",
+                            () ->
+                                authenticated(
+                                    caller ->
+                                        pathEndOrSingleSlash(() -> post(() -> replay(caller))))),
+                        pathPrefix(
+                            "approvals",
+                            () ->
+                                authenticated(
+                                    caller ->
+                                        concat(
+                                            pathEndOrSingleSlash(
+                                                () ->
+                                                    get(
+                                                        () ->
+                                                            parameterOptional(
+                                                                "status",
+                                                                status -> list(caller, status)))),
+                                            path(
+                                                PathMatchers.segment(),
+                                                id ->
+                                                    get(
+                                                        () ->
+                                                            withId(
+                                                                id, found -> show(caller, found)))),
+                                            path(
+                                                PathMatchers.segment().slash("approve"),
+                                                id -> post(() -> decide(caller, id, true))),
+                                            path(
+                                                PathMatchers.segment().slash("deny"),
+                                                id -> post(() -> decide(caller, id, false)))))))));
+  }
+
+  private Route replay(Identity caller) {
+    return entity(
+        Unmarshaller.entityToString(),
+        body -> {
+          Replays.Request request;
+          try {
+            request = JSON.readValue(body, Replays.Request.class);
+          } catch (JsonProcessingException e) {
+            return error(
+                StatusCodes.BAD_REQUEST,
+                "the body must be JSON such as {\"sessions\": [\"…\"], \"host\": \"…\","
+                    + " \"port\": 5432, \"database\": \"…\"}");
+          }
+          return onComplete(
+              replays.authorise(caller, request),
+              answer -> {
+                if (answer.isFailure()) {
+                  // Fail closed: a replay the journal does not show is not authorised.
+                  return error(
+                      StatusCodes.SERVICE_UNAVAILABLE,
+                      "the journal cannot record the replay right now, so it is not authorised;"
+                          + " try again once the journal is back");
+                }
+                if (answer.get() instanceof Replays.Authorised authorised) {
+                  return json(
+                      StatusCodes.CREATED,
+                      Map.of(
+                          "replay",
+                          authorised.replay(),
+                          "replayer",
+                          Map.of("subject", caller.subject(), "issuer", caller.issuer())));
+                }
+                Replays.Refused refused = (Replays.Refused) answer.get();
+                return error(
+                    refused.forbidden() ? StatusCodes.FORBIDDEN : StatusCodes.BAD_REQUEST,
+                    refused.message());
+              });
+        });
   }
 
   private Route authenticated(Function<Identity, Route> inner) {

@@ -55,10 +55,12 @@ final class AuditCommand implements Runnable {
 
     @Spec CommandSpec spec;
 
+    /** The configuration read, for subcommands that need more of it than the journal. */
+    Config loaded;
+
     @Override
     public Integer call() throws Exception {
       JournalDatabase database;
-      Config loaded;
       try {
         loaded = ConfigLoader.load(Optional.ofNullable(config), ConfigFactory.empty());
         database = JournalDatabase.from(loaded);
