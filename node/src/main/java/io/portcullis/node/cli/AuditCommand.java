@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
     name = "audit",
     mixinStandardHelpOptions = true,
     description = "Read and check the audit journal (portcullis.journal in the configuration).",
-    subcommands = {AuditCommand.Verify.class, AuditCommand.Show.class})
+    subcommands = {AuditCommand.Verify.class, AuditCommand.Show.class, ConformanceCommand.class})
 final class AuditCommand implements Runnable {
 
   @Spec CommandSpec spec;
