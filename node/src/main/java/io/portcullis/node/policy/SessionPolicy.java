@@ -376,10 +376,18 @@ public final class SessionPolicy {
     long statement = ++statements;
     Optional<String> sealed =
         message instanceof Bind bind
-            ? seal.seal(sessionId, statement, sealable(bind.parameterFormats(), bind.parameters()))
+            ? seal.seal(
+                sessionId,
+                statement,
+                sealable(bind.parameterFormats(), bind.parameters(), bind.resultFormats()))
             : message instanceof FunctionCall call
                 ? seal.seal(
-                    sessionId, statement, sealable(call.argumentFormats(), call.arguments()))
+                    sessionId,
+                    statement,
+                    sealable(
+                        call.argumentFormats(),
+                        call.arguments(),
+                        new short[] {call.resultFormat()}))
                 : Optional.empty();
     String protocol =
         message instanceof Query
@@ -418,12 +426,17 @@ public final class SessionPolicy {
             null));
   }
 
-  private static ParameterSeal.Values sealable(short[] formats, byte[][] values) {
-    List<Short> formatList = new ArrayList<>(formats.length);
-    for (short format : formats) {
-      formatList.add(format);
+  private static ParameterSeal.Values sealable(
+      short[] formats, byte[][] values, short[] resultFormats) {
+    return new ParameterSeal.Values(shorts(formats), Arrays.asList(values), shorts(resultFormats));
+  }
+
+  private static List<Short> shorts(short[] values) {
+    List<Short> list = new ArrayList<>(values.length);
+    for (short value : values) {
+      list.add(value);
     }
-    return new ParameterSeal.Values(formatList, Arrays.asList(values));
+    return list;
   }
 
   /** A statement the policy sends for review waits for approval, unless a grant covers it. */

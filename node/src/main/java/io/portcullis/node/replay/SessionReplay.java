@@ -214,14 +214,22 @@ public final class SessionReplay {
       formats[i] = values.formats().get(i);
     }
     byte[][] parameters = values.values().toArray(byte[][]::new);
+    short[] resultFormats = new short[values.resultFormats().size()];
+    for (int i = 0; i < resultFormats.length; i++) {
+      resultFormats[i] = values.resultFormats().get(i);
+    }
     if (received.protocol().equals("function-call")) {
       String oid = received.sql().substring(received.sql().lastIndexOf(' ') + 1);
       messages.add(
-          new FrontendMessage.FunctionCall(Integer.parseInt(oid), formats, parameters, (short) 1));
+          new FrontendMessage.FunctionCall(
+              Integer.parseInt(oid),
+              formats,
+              parameters,
+              resultFormats.length == 0 ? 0 : resultFormats[0]));
       return Optional.empty();
     }
     messages.add(new FrontendMessage.Parse("", received.sql(), new int[0]));
-    messages.add(new FrontendMessage.Bind("", "", formats, parameters, new short[0]));
+    messages.add(new FrontendMessage.Bind("", "", formats, parameters, resultFormats));
     messages.add(new FrontendMessage.Describe('P', ""));
     messages.add(new FrontendMessage.Execute("", 0));
     messages.add(FrontendMessage.Sync.INSTANCE);

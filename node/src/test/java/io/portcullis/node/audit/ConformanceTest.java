@@ -58,7 +58,7 @@ class ConformanceTest {
 
     assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
     assertThat(run.out())
-        .endsWith("1 sessions, 9 statements: every decision conforms to its policy");
+        .endsWith("1 sessions, 12 statements: every decision conforms to its policy");
   }
 
   @Test
@@ -74,9 +74,9 @@ class ConformanceTest {
         .containsPattern(
             "DIFFERS session "
                 + bank.session
-                + " statement 8: recorded allow \\(default\\), policy sha256:[0-9a-f]{12} decides"
+                + " statement 11: recorded allow \\(default\\), policy sha256:[0-9a-f]{12} decides"
                 + " deny by no-ddl\n    DROP TABLE replay_bank.customers")
-        .endsWith("1 sessions, 9 statements: 1 differ");
+        .endsWith("1 sessions, 12 statements: 1 differ");
   }
 
   /** Rewrites the statement's PolicyDecided as an allow by the default, as a forger would. */

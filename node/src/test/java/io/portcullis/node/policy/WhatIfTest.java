@@ -74,7 +74,7 @@ class WhatIfTest {
 
     assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
     JsonNode report = new ObjectMapper().readTree(run.out());
-    assertThat(report.path("statements").asLong()).isEqualTo(9);
+    assertThat(report.path("statements").asLong()).isEqualTo(12);
     assertThat(report.path("decisionsChanged").asLong()).isEqualTo(2);
     assertThat(report.path("decisions").toString())
         .isEqualTo(
@@ -89,17 +89,17 @@ class WhatIfTest {
                       "examples": ["UPDATE replay_bank.customers SET name = 'Bobby' WHERE id = 2"]}]
                     """)
                 .toString());
-    assertThat(report.path("maskingChanged").asLong()).isEqualTo(7);
+    assertThat(report.path("maskingChanged").asLong()).isEqualTo(10);
     assertThat(report.path("masking")).hasSize(1);
     assertThat(report.path("masking").get(0).path("rules").toString()).isEqualTo("[\"names\"]");
-    assertThat(report.path("masking").get(0).path("statements").asLong()).isEqualTo(7);
+    assertThat(report.path("masking").get(0).path("statements").asLong()).isEqualTo(10);
 
     Cli.Run text = whatIf(STRICTER, "text");
     assertThat(text.out())
-        .contains("9 statements judged under")
-        .contains("2 would change decision, 7 would see new masking")
+        .contains("12 statements judged under")
+        .contains("2 would change decision, 10 would see new masking")
         .contains("allow → review  by updates-reviewed  for recon-bot: 1 statement")
-        .contains("new masking names  for recon-bot: 7 statements");
+        .contains("new masking names  for recon-bot: 10 statements");
   }
 
   @Test
@@ -108,7 +108,7 @@ class WhatIfTest {
 
     assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
     assertThat(run.out())
-        .contains("9 statements judged", "0 would change decision, 0 would see new masking");
+        .contains("12 statements judged", "0 would change decision, 0 would see new masking");
   }
 
   @Test

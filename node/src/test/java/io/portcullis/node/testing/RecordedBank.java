@@ -182,9 +182,10 @@ public final class RecordedBank implements AutoCloseable {
           rs.getString(3);
         }
       }
+      // Five runs: the fifth is a named statement, and pgjdbc asks for binary results.
       try (PreparedStatement select =
-          c.prepareStatement("SELECT name, ssn FROM replay_bank.customers WHERE id = ?")) {
-        for (int id : new int[] {1, 2}) {
+          c.prepareStatement("SELECT id, name, ssn FROM replay_bank.customers WHERE id = ?")) {
+        for (int id : new int[] {1, 2, 1, 2, 1}) {
           select.setInt(1, id);
           try (ResultSet rs = select.executeQuery()) {
             rs.next();
