@@ -38,8 +38,9 @@ import java.util.function.Supplier;
  * that was in force and with the gateway's masking key, into the same {@link ResultRecord} that
  * made the recorded digest: equal digests mean the client would have received the same rows.
  *
- * <p>Unless told to commit, the replay runs in one transaction that is rolled back, each statement
- * behind a savepoint so that one failing does not abort the rest (as it did not when recorded).
+ * <p>Unless told to commit, the replay runs in one transaction that is rolled back. A statement
+ * that failed when recorded runs behind a savepoint, so that the rest go on as they did; one that
+ * fails only now aborts the transaction, and the statements after it are reported as not run.
  */
 public final class SessionReplay {
 
@@ -117,11 +118,22 @@ public final class SessionReplay {
     if (!commit) {
       control("BEGIN");
     }
-    boolean savepoint = false;
+    long abortedBy = 0;
     for (RecordedStatement statement : session.statements()) {
       StatementReceived received = statement.received();
       if (!statement.ran()) {
         replayed.add(outcome(received, Result.DENIED, List.of(), refusal(statement)));
+        continue;
+      }
+      if (abortedBy != 0) {
+        replayed.add(
+            outcome(
+                received,
+                Result.NOT_REPLAYABLE,
+                List.of(),
+                "not run: statement "
+                    + abortedBy
+                    + " failed where the recording did not, and aborted the replay's transaction"));
         continue;
       }
       if (!commit && controlsTransactions(received.sql())) {
@@ -139,22 +151,27 @@ public final class SessionReplay {
         replayed.add(outcome(received, Result.NOT_REPLAYABLE, List.of(), unreplayable.get()));
         continue;
       }
-      if (!commit) {
-        // Pipelined with the statement: no round trip of its own.
-        sandbox.send(
-            new FrontendMessage.Query(
-                (savepoint ? "RELEASE " + SAVEPOINT + "; " : "") + "SAVEPOINT " + SAVEPOINT));
-        savepoint = true;
+      // Only a statement that failed when recorded runs behind a savepoint, so that the replay goes
+      // on after it: thousands of savepoints would slow every statement of the transaction down.
+      boolean savepoint =
+          !commit && statement.completions().stream().anyMatch(c -> c.sqlState().isPresent());
+      if (savepoint) {
+        sandbox.send(new FrontendMessage.Query("SAVEPOINT " + SAVEPOINT));
       }
       completions.start(received.statement());
       messages.forEach(results::onFrontend);
       sandbox.send(messages.toArray(FrontendMessage[]::new));
-      if (!commit) {
+      if (savepoint) {
         awaitReady();
       }
       char status = run(results, completions);
-      if (!commit && status == 'E') {
-        control("ROLLBACK TO SAVEPOINT " + SAVEPOINT);
+      if (savepoint) {
+        control(
+            (status == 'E' ? "ROLLBACK TO SAVEPOINT " + SAVEPOINT + "; " : "")
+                + "RELEASE SAVEPOINT "
+                + SAVEPOINT);
+      } else if (!commit && status == 'E') {
+        abortedBy = received.statement();
       } else if (!commit && status == 'I') {
         throw new SandboxException(
             "statement "
