@@ -23,6 +23,7 @@ import io.portcullis.node.pipeline.SessionStages;
 import io.portcullis.node.policy.CatalogReader;
 import io.portcullis.node.policy.PolicySource;
 import io.portcullis.node.policy.TargetCatalogs;
+import io.portcullis.node.replay.Replays;
 import io.portcullis.node.server.ClientListener;
 import io.portcullis.node.server.NettyTransport;
 import io.portcullis.node.server.StartupHandler;
@@ -39,7 +40,6 @@ import io.portcullis.policy.masking.ValueMasker;
 import io.portcullis.policy.sql.SqlAnalyzer;
 import io.portcullis.protocol.FrontendMessage.CancelRequest;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.SQLException;
@@ -161,6 +161,10 @@ public final class GatewayNode implements AutoCloseable {
                           approvals,
                           new AuditReads(journal, system),
                           settings.admin().auditorGroups(),
+                          Replays.start(
+                              system,
+                              config.getStringList("portcullis.replay.groups"),
+                              settings.targets().values()),
                           settings.approverTokens(),
                           system.dispatchers().lookup(DispatcherSelector.blocking()))))
               : Optional.empty();
@@ -227,16 +231,11 @@ public final class GatewayNode implements AutoCloseable {
 
   private static ValueMasker maskingKey(Optional<Path> file) throws IOException {
     if (file.isPresent()) {
-      byte[] key = Files.readAllBytes(file.get());
-      if (key.length < 32) {
-        throw new IllegalStateException(
-            "the masking key file "
-                + file.get()
-                + " holds "
-                + key.length
-                + " bytes; it needs at least 32 random bytes (openssl rand -out masking.key 32)");
+      try {
+        return ValueMasker.fromKeyFile(file.get());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalStateException(e.getMessage(), e);
       }
-      return new ValueMasker(key);
     }
     log.info(
         "no portcullis.policy.masking-key-file: values masked with strategy hash are stable only"

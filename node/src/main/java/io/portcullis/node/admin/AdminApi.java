@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.portcullis.node.approval.Approvals;
 import io.portcullis.node.audit.AuditJson;
+import io.portcullis.node.replay.Replays;
 import io.portcullis.persistence.approval.Approval;
 import io.portcullis.persistence.approval.ApprovalId;
 import io.portcullis.persistence.approval.ApprovalStatus;
@@ -47,8 +48,9 @@ import org.apache.pekko.util.ByteString;
 
 /**
  * The admin HTTP API's routes: approvers list, show, approve and deny approval requests; auditors
- * query sessions, read their timelines and export statements. Each call is authenticated by the
- * caller's own OIDC bearer token. Documented in {@code docs/admin-api.md}.
+ * query sessions, read their timelines and export statements; replayers have a replay authorised
+ * and journaled. Each call is authenticated by the caller's own OIDC bearer token. Documented in
+ * {@code docs/admin-api.md}.
  */
 public final class AdminApi extends AllDirectives {
 
@@ -72,6 +74,7 @@ public final class AdminApi extends AllDirectives {
   private final Approvals approvals;
   private final AuditReads audit;
   private final Set<String> auditorGroups;
+  private final Replays replays;
   private final Optional<OidcAuthenticator> tokens;
   private final Executor blocking;
 
@@ -85,11 +88,13 @@ public final class AdminApi extends AllDirectives {
       Approvals approvals,
       AuditReads audit,
       Set<String> auditorGroups,
+      Replays replays,
       Optional<OidcAuthenticator> tokens,
       Executor blocking) {
     this.approvals = approvals;
     this.audit = audit;
     this.auditorGroups = Set.copyOf(auditorGroups);
+    this.replays = replays;
     this.tokens = tokens;
     this.blocking = blocking;
   }
@@ -102,6 +107,12 @@ public final class AdminApi extends AllDirectives {
                 "v1",
                 () ->
                     concat(
+                        pathPrefix(
+                            "replays",
+                            () ->
+                                authenticated(
+                                    caller ->
+                                        pathEndOrSingleSlash(() -> post(() -> replay(caller))))),
                         pathPrefix("approvals", () -> authenticated(this::approvals)),
                         pathPrefix(
                             "audit",
@@ -124,6 +135,46 @@ public final class AdminApi extends AllDirectives {
             PathMatchers.segment("sessions").slash(PathMatchers.segment()),
             session -> get(() -> timeline(session))),
         path("export", () -> get(() -> parameterMap(this::export))));
+  }
+
+  private Route replay(Identity caller) {
+    return entity(
+        Unmarshaller.entityToString(),
+        body -> {
+          Replays.Request request;
+          try {
+            request = JSON.readValue(body, Replays.Request.class);
+          } catch (JsonProcessingException e) {
+            return error(
+                StatusCodes.BAD_REQUEST,
+                "the body must be JSON such as {\"sessions\": [\"…\"], \"host\": \"…\","
+                    + " \"port\": 5432, \"database\": \"…\"}");
+          }
+          return onComplete(
+              replays.authorise(caller, request),
+              answer -> {
+                if (answer.isFailure()) {
+                  // Fail closed: a replay the journal does not show is not authorised.
+                  return error(
+                      StatusCodes.SERVICE_UNAVAILABLE,
+                      "the journal cannot record the replay right now, so it is not authorised;"
+                          + " try again once the journal is back");
+                }
+                if (answer.get() instanceof Replays.Authorised authorised) {
+                  return json(
+                      StatusCodes.CREATED,
+                      Map.of(
+                          "replay",
+                          authorised.replay(),
+                          "replayer",
+                          Map.of("subject", caller.subject(), "issuer", caller.issuer())));
+                }
+                Replays.Refused refused = (Replays.Refused) answer.get();
+                return error(
+                    refused.forbidden() ? StatusCodes.FORBIDDEN : StatusCodes.BAD_REQUEST,
+                    refused.message());
+              });
+        });
   }
 
   private Route authenticated(Function<Identity, Route> inner) {

@@ -54,7 +54,8 @@ import picocli.CommandLine.TypeConversionException;
       AuditCommand.Verify.class,
       AuditCommand.Show.class,
       AuditCommand.Sessions.class,
-      AuditCommand.Export.class
+      AuditCommand.Export.class,
+      ConformanceCommand.class
     })
 final class AuditCommand implements Runnable {
 

@@ -37,7 +37,7 @@ import picocli.CommandLine.Spec;
     name = "policy",
     mixinStandardHelpOptions = true,
     description = "Check and explain policy files (docs/policy.md).",
-    subcommands = {PolicyCommand.Check.class, PolicyCommand.Explain.class})
+    subcommands = {PolicyCommand.Check.class, PolicyCommand.Explain.class, WhatIfCommand.class})
 final class PolicyCommand implements Runnable {
 
   @Spec CommandSpec spec;

@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
       TokenCommand.class,
       PolicyCommand.class,
       ApprovalsCommand.class,
-      AuditCommand.class
+      AuditCommand.class,
+      ReplayCommand.class
     })
 public final class PortcullisCommand implements Runnable {
 

@@ -165,8 +165,16 @@ public final class SessionPolicy {
    * closed) rather than letting it through or ending the session.
    */
   public Judgement judge(FrontendMessage message) {
+    return judge(message, Instant.now());
+  }
+
+  /**
+   * Judges a message as if it arrived at {@code at}: how the journal's statements are judged again
+   * (conformance, what-if), at the times they were recorded.
+   */
+  public Judgement judge(FrontendMessage message, Instant at) {
     try {
-      return judgeOrFail(message);
+      return judgeOrFail(message, at);
     } catch (RuntimeException e) {
       log.error("policy evaluation failed; the statement is refused", e);
       ErrorResponse error =
@@ -186,15 +194,17 @@ public final class SessionPolicy {
     return sessionId;
   }
 
-  private Judgement judgeOrFail(FrontendMessage message) {
+  private Judgement judgeOrFail(FrontendMessage message, Instant at) {
     if (message instanceof Query query) {
-      return judge(message, query.sql(), analyzer.analyze(query.sql(), standardConformingStrings));
+      return judge(
+          message, query.sql(), analyzer.analyze(query.sql(), standardConformingStrings), at);
     }
     if (message instanceof Parse parse) {
       reviewed.remove(parse.name());
       limited.remove(parse.name());
       judged.remove(parse.name());
-      return judge(message, parse.sql(), analyzer.analyze(parse.sql(), standardConformingStrings));
+      return judge(
+          message, parse.sql(), analyzer.analyze(parse.sql(), standardConformingStrings), at);
     }
     if (message instanceof Bind bind && reviewed.containsKey(bind.statement())) {
       Parsed statement = reviewed.get(bind.statement());
@@ -227,18 +237,18 @@ public final class SessionPolicy {
     }
     if (message instanceof FunctionCall call) {
       String text = "fast-path call of function " + call.functionOid();
-      return judge(message, text, List.of(StatementAnalysis.of(text, StatementKind.FUNCTION_CALL)));
+      return judge(
+          message, text, List.of(StatementAnalysis.of(text, StatementKind.FUNCTION_CALL)), at);
     }
     return Judgement.Forward.unlimited();
   }
 
   private Judgement judge(
-      FrontendMessage message, String text, List<StatementAnalysis> statements) {
+      FrontendMessage message, String text, List<StatementAnalysis> statements, Instant now) {
     if (statements.isEmpty()) {
       return Judgement.Forward.unlimited();
     }
     Policy current = policy.get();
-    Instant now = Instant.now();
     StatementContext context =
         new StatementContext(identity, target, clientAddress, applicationName, now);
     Optional<CatalogDependencies> catalog =
@@ -366,10 +376,18 @@ public final class SessionPolicy {
     long statement = ++statements;
     Optional<String> sealed =
         message instanceof Bind bind
-            ? seal.seal(sessionId, statement, sealable(bind.parameterFormats(), bind.parameters()))
+            ? seal.seal(
+                sessionId,
+                statement,
+                sealable(bind.parameterFormats(), bind.parameters(), bind.resultFormats()))
             : message instanceof FunctionCall call
                 ? seal.seal(
-                    sessionId, statement, sealable(call.argumentFormats(), call.arguments()))
+                    sessionId,
+                    statement,
+                    sealable(
+                        call.argumentFormats(),
+                        call.arguments(),
+                        new short[] {call.resultFormat()}))
                 : Optional.empty();
     String protocol =
         message instanceof Query
@@ -408,12 +426,17 @@ public final class SessionPolicy {
             null));
   }
 
-  private static ParameterSeal.Values sealable(short[] formats, byte[][] values) {
-    List<Short> formatList = new ArrayList<>(formats.length);
-    for (short format : formats) {
-      formatList.add(format);
+  private static ParameterSeal.Values sealable(
+      short[] formats, byte[][] values, short[] resultFormats) {
+    return new ParameterSeal.Values(shorts(formats), Arrays.asList(values), shorts(resultFormats));
+  }
+
+  private static List<Short> shorts(short[] values) {
+    List<Short> list = new ArrayList<>(values.length);
+    for (short value : values) {
+      list.add(value);
     }
-    return new ParameterSeal.Values(formatList, Arrays.asList(values));
+    return list;
   }
 
   /** A statement the policy sends for review waits for approval, unless a grant covers it. */

@@ -31,17 +31,28 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class ParameterSeal {
 
-  /** Parameter values and their format codes (0 text, 1 binary), as Bind or FunctionCall carry. */
-  public record Values(List<Short> formats, List<byte[]> values) {
+  /**
+   * Parameter values and their format codes (0 text, 1 binary), as Bind or FunctionCall carry, and
+   * the result format codes the client asked for, which decide the bytes of every value returned.
+   */
+  public record Values(List<Short> formats, List<byte[]> values, List<Short> resultFormats) {
     public Values {
       formats = List.copyOf(formats);
       // values may hold null (SQL NULL), which List.copyOf refuses
       values = Collections.unmodifiableList(new ArrayList<>(values));
+      resultFormats = List.copyOf(resultFormats);
+    }
+
+    public Values(List<Short> formats, List<byte[]> values) {
+      this(formats, values, List.of());
     }
   }
 
-  /** The plaintext, as JSON: the formats and each value in base64 (null for SQL NULL). */
-  private record Plain(List<Short> formats, List<String> values) {}
+  /**
+   * The plaintext, as JSON: the formats, each value in base64 (null for SQL NULL), and the result
+   * formats (absent from seals made before they were kept).
+   */
+  private record Plain(List<Short> formats, List<String> values, List<Short> resultFormats) {}
 
   private static final String PREFIX = "aesgcm1";
   private static final int NONCE_BYTES = 12;
@@ -96,9 +107,9 @@ public final class ParameterSeal {
     }
   }
 
-  /** The seal of a statement's values; empty without a key or without values. */
+  /** The seal of a statement's values; empty without a key, or without values and formats. */
   public Optional<String> seal(String session, long statement, Values values) {
-    if (key.isEmpty() || values.values().isEmpty()) {
+    if (key.isEmpty() || (values.values().isEmpty() && values.resultFormats().isEmpty())) {
       return Optional.empty();
     }
     try {
@@ -106,7 +117,8 @@ public final class ParameterSeal {
       for (byte[] value : values.values()) {
         encoded.add(value == null ? null : Base64.getEncoder().encodeToString(value));
       }
-      byte[] plain = JSON.writeValueAsBytes(new Plain(values.formats(), encoded));
+      byte[] plain =
+          JSON.writeValueAsBytes(new Plain(values.formats(), encoded, values.resultFormats()));
       byte[] nonce = new byte[NONCE_BYTES];
       RANDOM.nextBytes(nonce);
       byte[] sealed = cipher(Cipher.ENCRYPT_MODE, nonce, session, statement).doFinal(plain);
@@ -151,7 +163,10 @@ public final class ParameterSeal {
       for (String value : decoded.values()) {
         values.add(value == null ? null : Base64.getDecoder().decode(value));
       }
-      return new Values(decoded.formats(), values);
+      return new Values(
+          decoded.formats(),
+          values,
+          decoded.resultFormats() == null ? List.of() : decoded.resultFormats());
     } catch (IllegalArgumentException | IOException e) {
       throw new SealException("the seal is malformed");
     } catch (GeneralSecurityException e) {

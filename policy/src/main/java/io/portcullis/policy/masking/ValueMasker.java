@@ -1,6 +1,9 @@
 package io.portcullis.policy.masking;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.HexFormat;
 import javax.crypto.Mac;
@@ -16,6 +19,20 @@ public final class ValueMasker {
 
   /** One initialised MAC per thread: looking one up per value costs more than the hashing. */
   private final ThreadLocal<Mac> macs;
+
+  /** Reads the key from a file of at least 32 random bytes ({@code openssl rand -out F 32}). */
+  public static ValueMasker fromKeyFile(Path file) throws IOException {
+    byte[] key = Files.readAllBytes(file);
+    if (key.length < 32) {
+      throw new IllegalArgumentException(
+          "the masking key file "
+              + file
+              + " holds "
+              + key.length
+              + " bytes; it needs at least 32 random bytes (openssl rand -out masking.key 32)");
+    }
+    return new ValueMasker(key);
+  }
 
   /**
    * @param hashKey the HMAC-SHA256 key for {@link MaskStrategy.Hash}, at least 32 bytes

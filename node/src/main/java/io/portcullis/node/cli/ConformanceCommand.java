@@ -1,0 +1,92 @@
+package io.portcullis.node.cli;
+
+import io.portcullis.node.audit.Conformance;
+import io.portcullis.persistence.audit.ChainCheck;
+import io.portcullis.persistence.audit.JournalReader;
+import io.portcullis.persistence.audit.RecordedSession;
+import io.portcullis.persistence.audit.SessionEvent;
+import io.portcullis.persistence.audit.SessionEvent.PolicyDecided;
+import java.io.PrintWriter;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code portcullis audit conformance}: judge every recorded statement again (docs/replay.md). */
+@Command(
+    name = "conformance",
+    mixinStandardHelpOptions = true,
+    description =
+        "Judge every recorded statement again under the policy version recorded with it, and"
+            + " report each whose recorded decision, rule ids or masking exemptions differ: a bug"
+            + " or an edited journal. Exit 0 when all conform, 1 when some do not, 2 when the"
+            + " journal cannot be read.")
+final class ConformanceCommand extends AuditCommand.JournalCommand {
+
+  @Option(
+      names = "--since",
+      required = true,
+      paramLabel = "INSTANT",
+      description = "Sessions opened at or after, ISO-8601 (2026-03-01T00:00:00Z).")
+  Instant since;
+
+  @Option(names = "--until", paramLabel = "INSTANT", description = "Sessions opened before.")
+  Instant until;
+
+  @Override
+  int run(JournalReader journal, PrintWriter out) throws SQLException {
+    PrintWriter err = spec.commandLine().getErr();
+    long sessions = 0;
+    long statements = 0;
+    long differing = 0;
+    try (Rejudging rejudging = new Rejudging(journal, loaded, err)) {
+      for (String id : journal.sessions()) {
+        List<ChainCheck.Stored<SessionEvent>> stored = journal.events(id);
+        Optional<RecordedSession> recorded =
+            RecordedSession.of(
+                stored.stream().map(ChainCheck.Stored::event).filter(Objects::nonNull).toList());
+        if (recorded.isEmpty()) {
+          out.println("session " + id + ": its first event is not SessionOpened; not checked");
+          differing++;
+          continue;
+        }
+        Instant opened = recorded.get().opened().at();
+        if (opened.isBefore(since) || (until != null && !opened.isBefore(until))) {
+          continue;
+        }
+        sessions++;
+        // An edited decision breaks the chain as well; both are reported, neither hides the other.
+        ChainCheck.check("session " + id, stored)
+            .forEach(broken -> out.println("BROKEN " + broken));
+        List<PolicyDecided> now = rejudging.decisions.judge(recorded.get(), rejudging::policy);
+        List<Conformance.Finding> findings =
+            Conformance.check(recorded.get(), rejudging::policy, now);
+        statements += recorded.get().statements().size();
+        for (Conformance.Finding finding : findings) {
+          differing++;
+          out.println(
+              "DIFFERS session "
+                  + finding.session()
+                  + (finding.statement() == 0 ? "" : " statement " + finding.statement())
+                  + ": "
+                  + finding.problem()
+                  + (finding.sql().isEmpty() ? "" : "\n    " + oneLine(finding.sql())));
+        }
+      }
+    }
+    out.printf(
+        "%d sessions, %d statements: %s%n",
+        sessions,
+        statements,
+        differing == 0 ? "every decision conforms to its policy" : differing + " differ");
+    out.flush();
+    return differing == 0 ? 0 : 1;
+  }
+
+  private static String oneLine(String sql) {
+    return ApprovalsCommand.printable(ApprovalsCommand.firstCharacters(sql, 120));
+  }
+}
