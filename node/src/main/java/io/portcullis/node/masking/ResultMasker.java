@@ -328,6 +328,11 @@ public final class ResultMasker {
         Portal portal = portals.get(describe.name());
         if (portal != null) {
           portal.shape = shape;
+          // Its statement's later portals are often executed without a Describe (pgjdbc, from
+          // the sixth run of a prepared statement): they have the same columns.
+          if (portal.prepared != null && portal.prepared.shape == null) {
+            portal.prepared.shape = shape;
+          }
         }
       }
     } else {

@@ -405,6 +405,25 @@ class MaskingTest {
   }
 
   @Test
+  void aPreparedStatementRunManyTimesIsMaskedTheSameEveryTime() throws Exception {
+    // From its fifth run pgjdbc prepares the statement by name and describes only the portal;
+    // from the sixth it binds and executes without any Describe.
+    try (Connection connection = agent("prepareThreshold=5", "prepared-runs");
+        var query =
+            connection.prepareStatement(
+                "SELECT name, ssn FROM " + S + ".customers WHERE id = ? ORDER BY id")) {
+      for (int run = 1; run <= 8; run++) {
+        query.setInt(1, 1);
+        try (ResultSet rs = query.executeQuery()) {
+          assertThat(rs.next()).as("run " + run).isTrue();
+          assertThat(rs.getString(1)).as("run " + run).isEqualTo("Alice Adams");
+          assertThat(rs.getString(2)).as("run " + run).isEqualTo("*******6789");
+        }
+      }
+    }
+  }
+
+  @Test
   void fraudInvestigatorsAreExemptFromTheEmailRulesOnlyAndThatIsRecorded() throws Exception {
     ListAppender<ILoggingEvent> events = new ListAppender<>();
     events.start();
