@@ -26,9 +26,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
@@ -128,7 +125,7 @@ final class AuditCommand implements Runnable {
     @Option(
         names = "--since",
         paramLabel = "WHEN",
-        converter = Since.class,
+        converter = When.Since.class,
         description =
             "Check only sessions opened and checkpoints made from then on: a UTC date"
                 + " (2026-11-26) or an instant (2026-11-26T09:30:00Z).")
@@ -229,23 +226,6 @@ final class AuditCommand implements Runnable {
     private static int report(List<ChainCheck.Break> breaks, PrintWriter out) {
       breaks.forEach(b -> out.println("BROKEN " + b));
       return breaks.isEmpty() ? 0 : 1;
-    }
-
-    /** A UTC date, meaning its start, or an instant. */
-    static final class Since implements ITypeConverter<Instant> {
-      @Override
-      public Instant convert(String value) {
-        try {
-          return value.contains("T")
-              ? Instant.parse(value)
-              : LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant();
-        } catch (DateTimeParseException e) {
-          throw new TypeConversionException(
-              "'"
-                  + value
-                  + "' is neither a date (2026-11-26) nor an instant (2026-11-26T09:30:00Z)");
-        }
-      }
     }
 
     static final class PublicKeyFile implements ITypeConverter<PublicKey> {

@@ -108,10 +108,18 @@ final class ReplayCommand extends AuditCommand.JournalCommand {
               + " the replay runs in one transaction that is rolled back.")
   boolean commit;
 
-  @Option(names = "--since", paramLabel = "INSTANT", description = "Sessions opened at or after.")
+  @Option(
+      names = "--since",
+      paramLabel = "WHEN",
+      converter = When.Since.class,
+      description = "Sessions opened from then on: an ISO date (2026-11-01) or instant.")
   Instant since;
 
-  @Option(names = "--until", paramLabel = "INSTANT", description = "Sessions opened before.")
+  @Option(
+      names = "--until",
+      paramLabel = "WHEN",
+      converter = When.Until.class,
+      description = "Sessions opened before then: an ISO date (up to its end) or instant.")
   Instant until;
 
   @Option(names = "--user", paramLabel = "NAME", description = "Sessions of this identity only.")

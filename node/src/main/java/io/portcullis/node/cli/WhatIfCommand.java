@@ -38,11 +38,16 @@ final class WhatIfCommand extends AuditCommand.JournalCommand {
   @Option(
       names = "--since",
       required = true,
-      paramLabel = "INSTANT",
-      description = "Sessions opened at or after, ISO-8601 (2026-03-01T00:00:00Z).")
+      paramLabel = "WHEN",
+      converter = When.Since.class,
+      description = "Sessions opened from then on: an ISO date (2026-11-01) or instant.")
   Instant since;
 
-  @Option(names = "--until", paramLabel = "INSTANT", description = "Sessions opened before.")
+  @Option(
+      names = "--until",
+      paramLabel = "WHEN",
+      converter = When.Until.class,
+      description = "Sessions opened before then: an ISO date (up to its end) or instant.")
   Instant until;
 
   @Option(

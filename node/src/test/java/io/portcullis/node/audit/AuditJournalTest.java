@@ -398,7 +398,7 @@ class AuditJournalTest {
     Cli.Run badSince =
         Cli.portcullis("audit", "verify", "--config", config.toString(), "--since", "yesterday");
     assertThat(badSince.exitCode()).isEqualTo(2);
-    assertThat(badSince.err()).contains("'yesterday' is neither a date");
+    assertThat(badSince.err()).contains("since 'yesterday' is neither an ISO date");
     Cli.Run badKey =
         Cli.portcullis(
             "audit", "verify", "--config", config.toString(), "--public-key", config.toString());

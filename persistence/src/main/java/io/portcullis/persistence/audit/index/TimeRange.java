@@ -31,8 +31,17 @@ public record TimeRange(Instant since, Instant until) {
    */
   public static TimeRange parse(Optional<String> since, Optional<String> until) {
     return new TimeRange(
-        since.map(text -> instant(text, "since", false)).orElse(BEGINNING),
-        until.map(text -> instant(text, "until", true)).orElse(END));
+        since.map(TimeRange::since).orElse(BEGINNING), until.map(TimeRange::until).orElse(END));
+  }
+
+  /** The start of a range: an ISO date (from its first instant, UTC) or an instant. */
+  public static Instant since(String text) {
+    return instant(text, "since", false);
+  }
+
+  /** The end of a range, excluded: an ISO date (up to the end of that UTC day) or an instant. */
+  public static Instant until(String text) {
+    return instant(text, "until", true);
   }
 
   private static Instant instant(String text, String name, boolean end) {
