@@ -245,9 +245,15 @@ public final class GatewayNode implements AutoCloseable {
     return new ValueMasker(key);
   }
 
-  private static ParameterSeal parameterSeal(Optional<Path> file) throws IOException {
+  private static ParameterSeal parameterSeal(Optional<Path> file) {
     if (file.isPresent()) {
-      return ParameterSeal.fromKeyFile(file.get());
+      try {
+        return ParameterSeal.fromKeyFile(file.get());
+      } catch (IOException | IllegalArgumentException e) {
+        throw new ConfigException.BadValue(
+            "portcullis.journal.sealing-key-file",
+            e instanceof IOException ? "cannot read " + file.get() + ": " + e : e.getMessage());
+      }
     }
     log.warn(
         "no portcullis.journal.sealing-key-file: bound parameter values are journaled masked only,"

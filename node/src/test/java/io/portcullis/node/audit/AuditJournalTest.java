@@ -40,6 +40,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
@@ -780,6 +781,45 @@ class AuditJournalTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("portcullis.journal.signing-key-file")
         .hasMessageContaining("no PEM block 'PRIVATE KEY'");
+  }
+
+  @Test
+  void aSealingKeyFileOfTheWrongSizeOrMissingStopsTheStart() throws Exception {
+    Path shortKey = Files.write(dir.resolve("short-sealing.key"), new byte[16]);
+    assertThatThrownBy(
+            () ->
+                TestGateway.start(
+                    "portcullis.journal.sealing-key-file = \"%s\"\n".formatted(shortKey)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("portcullis.journal.sealing-key-file")
+        .hasMessageContaining("holds 16 bytes");
+    Path missing = dir.resolve("no-such-sealing.key");
+    assertThatThrownBy(
+            () ->
+                TestGateway.start(
+                    "portcullis.journal.sealing-key-file = \"%s\"\n".formatted(missing)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("cannot read " + missing);
+  }
+
+  @Test
+  void conformanceWhatIfAndReplayRefuseATimeTheyCannotRead() throws Exception {
+    for (String[] command :
+        List.of(
+            new String[] {"audit", "conformance", "--config", config.toString()},
+            new String[] {
+              "policy", "whatif", "--config", config.toString(), "--policy", config.toString()
+            },
+            new String[] {"replay", "--config", config.toString(), "--target", "x"})) {
+      String[] args = Arrays.copyOf(command, command.length + 2);
+      args[command.length] = "--since";
+      args[command.length + 1] = "last tuesday";
+      Cli.Run run = Cli.portcullis(args);
+      assertThat(run.exitCode()).as(String.join(" ", command)).isEqualTo(2);
+      assertThat(run.err())
+          .as(String.join(" ", command))
+          .contains("since 'last tuesday' is neither an ISO date");
+    }
   }
 
   private static boolean contains(List<ChainCheck.Stored<SessionEvent>> session, String sql) {
