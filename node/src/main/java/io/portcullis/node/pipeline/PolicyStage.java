@@ -61,6 +61,8 @@ public final class PolicyStage
   /** Extra time given to the entity's own expiry before a waiting session stops asking. */
   private static final Duration EXPIRY_MARGIN = Duration.ofSeconds(5);
 
+  private static final Duration WATCH_RENEWAL = Duration.ofSeconds(5);
+
   private final Inlet<FrontendMessage> requestsIn = Inlet.create("policy.requests.in");
   private final Outlet<FrontendMessage> requestsOut = Outlet.create("policy.requests.out");
   private final Inlet<BackendMessage> responsesIn = Inlet.create("policy.responses.in");
@@ -93,6 +95,9 @@ public final class PolicyStage
   private record ReadJournaled(long syncPoint, Throwable failure) {}
 
   /** A statement waiting for approval, and what to send instead if it is not given. */
+  /** A pending approval request the session waits for. */
+  private record Watched(ApprovalId id, Instant expiresAt) {}
+
   private record Held(FrontendMessage message, Judgement.Hold hold) {
     ApprovalRequest request() {
       return hold.request();
@@ -111,7 +116,8 @@ public final class PolicyStage
       private Held held;
       private boolean heldAnnounced;
       private AsyncCallback<Approval.Outcome> outcomes;
-      private AsyncCallback<ApprovalId> decided;
+      private AsyncCallback<Watched> decided;
+      private AsyncCallback<Watched> unanswered;
       private AsyncCallback<Throwable> approvalFailures;
       private AsyncCallback<Journaled> journaled;
       private AsyncCallback<ReadJournaled> readJournaled;
@@ -136,6 +142,7 @@ public final class PolicyStage
         readJournaled = createAsyncCallback(this::onReadJournaled);
         outcomes = createAsyncCallback(this::onOutcome);
         decided = createAsyncCallback(this::claim);
+        unanswered = createAsyncCallback(watched -> watch(watched.id(), watched.expiresAt()));
         approvalFailures = createAsyncCallback(this::onApprovalFailure);
       }
 
@@ -392,20 +399,38 @@ public final class PolicyStage
                 (done, failure) -> journaled.invoke(new Journaled(message, then, failure)));
       }
 
+      /**
+       * Waits for the decision, then claims it. A watch ends after at most {@link #WATCH_RENEWAL}
+       * and is followed by a claim all the same, which answers with the request's state and, while
+       * it is pending, leads to a new watch: the approval entity may have moved to another node
+       * (its node left or died) and forgotten this watcher.
+       */
       private void watch(ApprovalId id, Instant expiresAt) {
-        Duration atMost = Duration.between(Instant.now(), expiresAt).plus(EXPIRY_MARGIN);
+        Duration untilExpiry = Duration.between(Instant.now(), expiresAt).plus(EXPIRY_MARGIN);
         policy
             .approvals()
-            .watch(id, atMost)
-            // A watch that times out or fails is followed by a claim all the same: the entity
-            // answers with the request's state, which by then is decided or expired.
-            .whenComplete((result, failure) -> decided.invoke(id));
+            .watch(id, untilExpiry.compareTo(WATCH_RENEWAL) < 0 ? untilExpiry : WATCH_RENEWAL)
+            .whenComplete((result, failure) -> decided.invoke(new Watched(id, expiresAt)));
       }
 
-      private void claim(ApprovalId id) {
-        if (held != null) {
-          await(policy.approvals().claim(id, policy.sessionId()));
+      /** A claim that gets no answer before the request expires is tried again after a watch. */
+      private void claim(Watched watched) {
+        if (held == null) {
+          return;
         }
+        policy
+            .approvals()
+            .claim(watched.id(), policy.sessionId())
+            .whenComplete(
+                (result, failure) -> {
+                  if (failure == null) {
+                    outcomes.invoke(result);
+                  } else if (Instant.now().isBefore(watched.expiresAt())) {
+                    unanswered.invoke(watched);
+                  } else {
+                    approvalFailures.invoke(failure);
+                  }
+                });
       }
 
       private void onApprovalFailure(Throwable failure) {
