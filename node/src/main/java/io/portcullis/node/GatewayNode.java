@@ -352,7 +352,9 @@ public final class GatewayNode implements AutoCloseable {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
     Instant deadline = Instant.now().plus(CLUSTER_JOIN_TIMEOUT);
-    while (cluster.selfMember().status() != MemberStatus.up()) {
+    // WeaklyUp: joined while another member is unreachable (a node just died); it may serve.
+    while (cluster.selfMember().status() != MemberStatus.up()
+        && cluster.selfMember().status() != MemberStatus.weaklyUp()) {
       if (Instant.now().isAfter(deadline)) {
         throw new IllegalStateException(
             "this node did not join the cluster within "
