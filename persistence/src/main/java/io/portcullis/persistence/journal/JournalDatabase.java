@@ -32,19 +32,24 @@ public record JournalDatabase(String url, String user, String password, boolean 
         "jdbc:postgresql:",
         "slick.jdbc.PostgresProfile$",
         "org.postgresql.Driver",
-        "journal-postgres.sql"),
-    H2("jdbc:h2:", "slick.jdbc.H2Profile$", "org.h2.Driver", "journal-h2.sql");
+        "journal-postgres.sql",
+        // Nodes of a cluster that start together create the schema one after the other: two
+        // concurrent CREATE TABLE IF NOT EXISTS can both try to create the table.
+        "SELECT pg_advisory_xact_lock(7355)"),
+    H2("jdbc:h2:", "slick.jdbc.H2Profile$", "org.h2.Driver", "journal-h2.sql", "SELECT 1");
 
     final String prefix;
     final String profile;
     final String driver;
     final String schema;
+    final String schemaLock;
 
-    Kind(String prefix, String profile, String driver, String schema) {
+    Kind(String prefix, String profile, String driver, String schema, String schemaLock) {
       this.prefix = prefix;
       this.profile = profile;
       this.driver = driver;
       this.schema = schema;
+      this.schemaLock = schemaLock;
     }
   }
 
@@ -138,9 +143,12 @@ public record JournalDatabase(String url, String user, String password, boolean 
     if (!createSchema) {
       return;
     }
-    String ddl = schemaText(kind(url).schema);
+    Kind kind = kind(url);
+    String ddl = schemaText(kind.schema);
     try (Connection connection = connect();
         Statement statement = connection.createStatement()) {
+      connection.setAutoCommit(false);
+      statement.execute(kind.schemaLock);
       for (String part : ddl.split(";\\s*\\n")) {
         String sql =
             part.lines().filter(line -> !line.startsWith("--")).reduce("", (a, b) -> a + b + "\n");
@@ -148,6 +156,7 @@ public record JournalDatabase(String url, String user, String password, boolean 
           statement.execute(sql);
         }
       }
+      connection.commit();
     }
   }
 
