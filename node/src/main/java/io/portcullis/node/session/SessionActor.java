@@ -3,6 +3,7 @@ package io.portcullis.node.session;
 import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslHandler;
 import io.portcullis.node.audit.AuditLog;
+import io.portcullis.node.audit.SessionMdc;
 import io.portcullis.node.audit.SessionRecorder;
 import io.portcullis.node.control.SessionControl;
 import io.portcullis.node.masking.ExemptionEvent;
@@ -38,6 +39,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
@@ -97,6 +99,7 @@ public final class SessionActor {
   private static final Duration MAX_TIMER = Duration.ofDays(1);
 
   private final ActorContext<Command> context;
+  private final String sessionId;
   private final Channel client;
   private final Accepted startup;
   private final SessionServices services;
@@ -106,22 +109,35 @@ public final class SessionActor {
   private UpstreamConnection upstream;
   private int processId;
   private int secretKey;
-  private String sessionId;
   private ActorRef<SessionJournal.Command> journal;
   private SessionRecorder recorder;
 
   private SessionActor(
-      ActorContext<Command> context, Channel client, Accepted startup, SessionServices services) {
+      ActorContext<Command> context,
+      String sessionId,
+      Channel client,
+      Accepted startup,
+      SessionServices services) {
     this.context = context;
+    this.sessionId = sessionId;
     this.client = client;
     this.startup = startup;
     this.services = services;
   }
 
+  /**
+   * Every line the actor logs carries the session's id, from the first (a connection that never
+   * becomes a session has one too, found only in the log).
+   */
   public static Behavior<Command> create(
       Channel client, Accepted startup, SessionServices services) {
-    return Behaviors.setup(
-        context -> new SessionActor(context, client, startup, services).authenticate());
+    String sessionId = UUID.randomUUID().toString();
+    return Behaviors.withMdc(
+        Command.class,
+        Map.of(SessionMdc.KEY, sessionId),
+        Behaviors.setup(
+            context ->
+                new SessionActor(context, sessionId, client, startup, services).authenticate()));
   }
 
   private Behavior<Command> authenticate() {
@@ -278,7 +294,6 @@ public final class SessionActor {
    */
   private Behavior<Command> openJournal(UpstreamConnection connection) {
     upstream = connection;
-    sessionId = UUID.randomUUID().toString();
     journal =
         context.spawn(SessionJournal.create(sessionId, Optional.of(services.ledger())), "journal");
     recorder =
@@ -286,7 +301,8 @@ public final class SessionActor {
             journal,
             context.getSystem(),
             services.audit().writeTimeout(),
-            services.audit().sampleLimits());
+            services.audit().sampleLimits(),
+            services.metrics());
     context.pipeToSelf(
         recorder.append(List.of(opened())),
         (done, failure) ->
@@ -376,13 +392,15 @@ public final class SessionActor {
     scheduleCredentialExpiry();
     context.pipeToSelf(
         SessionPipeline.run(
+            sessionId,
             client,
             connection.channel(),
             greeting,
             List.copyOf(pending),
-            services.stages().create(sessionPolicy(sessionId), recorder, masking(sessionId)),
+            services.stages().create(sessionPolicy(), recorder, masking(), services.metrics()),
             services.dispatchers().on(client.eventLoop()),
-            Materializer.matFromSystem(context.getSystem())),
+            Materializer.matFromSystem(context.getSystem()),
+            services.metrics()),
         (done, failure) -> new PipelineEnded());
     return Behaviors.receive(Command.class)
         .onMessage(
@@ -437,7 +455,7 @@ public final class SessionActor {
     return credentialExpiry.orElseThrow().plus(services.lifetime().graceAfterTokenExpiry());
   }
 
-  private SessionPolicy sessionPolicy(String sessionId) {
+  private SessionPolicy sessionPolicy() {
     SessionPolicy policy =
         new SessionPolicy(
             sessionId,
@@ -468,7 +486,7 @@ public final class SessionActor {
     };
   }
 
-  private MaskingStage masking(String sessionId) {
+  private MaskingStage masking() {
     String target = startup.target().name();
     ResultMasker masker =
         new ResultMasker(
@@ -476,16 +494,19 @@ public final class SessionActor {
                 services.policy(),
                 identity,
                 (policy, exempt) ->
-                    AuditLog.maskingExemption(
-                        new ExemptionEvent(
-                            Instant.now(),
-                            sessionId,
-                            identity.subject(),
-                            identity.issuer(),
-                            identity.groups(),
-                            target,
-                            policy.version(),
-                            exempt))),
+                    SessionMdc.run(
+                        sessionId,
+                        () ->
+                            AuditLog.maskingExemption(
+                                new ExemptionEvent(
+                                    Instant.now(),
+                                    sessionId,
+                                    identity.subject(),
+                                    identity.issuer(),
+                                    identity.groups(),
+                                    target,
+                                    policy.version(),
+                                    exempt)))),
             () -> services.catalogs().current(target),
             services.analyzer(),
             services.masker(),
