@@ -2,6 +2,7 @@ package io.portcullis.node;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -17,11 +18,14 @@ import io.portcullis.node.config.AuditSettings;
 import io.portcullis.node.config.GatewaySettings;
 import io.portcullis.node.config.TargetSettings;
 import io.portcullis.node.control.SessionControl;
+import io.portcullis.node.control.SessionEnder;
+import io.portcullis.node.health.Readiness;
 import io.portcullis.node.masking.Lineages;
 import io.portcullis.node.metrics.GatewayMetrics;
 import io.portcullis.node.pipeline.EventLoopDispatchers;
 import io.portcullis.node.pipeline.SessionStages;
 import io.portcullis.node.policy.CatalogReader;
+import io.portcullis.node.policy.ClusterPolicy;
 import io.portcullis.node.policy.PolicySource;
 import io.portcullis.node.policy.TargetCatalogs;
 import io.portcullis.node.replay.Replays;
@@ -46,10 +50,15 @@ import java.security.SecureRandom;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -62,6 +71,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
+import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,24 +86,29 @@ public final class GatewayNode implements AutoCloseable {
   private static final Duration CLUSTER_JOIN_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration CATALOG_FIRST_READ = Duration.ofSeconds(10);
   private static final Duration LEDGER_FLUSH_TIMEOUT = Duration.ofSeconds(4);
+  private static final Duration MANAGEMENT_START_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration DRAIN_MARGIN = Duration.ofSeconds(10);
 
   private final ActorSystem<Void> system;
   private final EventLoopGroup acceptors;
   private final EventLoopGroup workers;
   private final ClientListener listener;
   private final Optional<ServerBinding> admin;
+  private final int managementPort;
 
   private GatewayNode(
       ActorSystem<Void> system,
       EventLoopGroup acceptors,
       EventLoopGroup workers,
       ClientListener listener,
-      Optional<ServerBinding> admin) {
+      Optional<ServerBinding> admin,
+      int managementPort) {
     this.system = system;
     this.acceptors = acceptors;
     this.workers = workers;
     this.listener = listener;
     this.admin = admin;
+    this.managementPort = managementPort;
   }
 
   public static GatewayNode start(Config config) throws Exception {
@@ -125,18 +141,23 @@ public final class GatewayNode implements AutoCloseable {
               + "); check portcullis.journal",
           e);
     }
+    Duration drainDeadline = config.getDuration("portcullis.shutdown.drain-deadline");
     ActorSystem<Void> system =
-        ActorSystem.create(Behaviors.empty(), "portcullis", journal.applyTo(config));
+        ActorSystem.create(
+            Behaviors.empty(), "portcullis", drainFits(journal.applyTo(config), drainDeadline));
     try {
       Duration reload = settings.policy().reloadInterval();
       system
           .scheduler()
           .scheduleWithFixedDelay(
               reload, reload, policy::reloadIfChanged, system.executionContext());
+      int managementPort = startManagement(system);
       joinCluster(system);
+      ClusterPolicy.start(system, policy, Cluster.get(system).selfMember().address().toString());
       AuditIndexing.start(
           system, journal, config.getDuration("portcullis.journal.index-poll-interval"));
-      SessionControl.init(system);
+      ActorRef<SessionControl.Command> control =
+          system.systemActorOf(SessionControl.create(), "session-control", Props.empty());
       ClusterSharding sharding = ClusterSharding.get(system);
       AuditSettings audit =
           AuditSettings.from(
@@ -162,6 +183,8 @@ public final class GatewayNode implements AutoCloseable {
                           approvals,
                           new AuditReads(journal, system),
                           settings.admin().auditorGroups(),
+                          settings.admin().operatorGroups(),
+                          new SessionEnder(control, system.scheduler()),
                           Replays.start(
                               system,
                               config.getStringList("portcullis.replay.groups"),
@@ -200,7 +223,7 @@ public final class GatewayNode implements AutoCloseable {
           new SessionServices(
               settings.clientAuthenticator(),
               new UpstreamConnector(settings.limits().maxMessageBytes(), transport.channel()),
-              sharding,
+              control,
               policy,
               new SqlAnalyzer(),
               approvals,
@@ -219,13 +242,14 @@ public final class GatewayNode implements AutoCloseable {
       ClientListener listener =
           ClientListener.bind(
               settings, acceptors, workers, transport, sessionFactory(system, services), metrics);
+      drainOnShutdown(system, listener, control, drainDeadline);
       log.info(
           "Portcullis listening on {}:{} for targets {}",
           settings.listener().host(),
           listener.port(),
           settings.targets().keySet());
       admin.ifPresent(binding -> log.info("admin API on {}", binding.localAddress()));
-      return new GatewayNode(system, acceptors, workers, listener, admin);
+      return new GatewayNode(system, acceptors, workers, listener, admin, managementPort);
     } catch (Exception | Error e) {
       system.terminate();
       throw e;
@@ -302,13 +326,38 @@ public final class GatewayNode implements AutoCloseable {
     return checkpointer.narrow();
   }
 
+  /** Starts the management HTTP server (health, metrics, bootstrap); returns its port. */
+  private static int startManagement(ActorSystem<Void> system) throws Exception {
+    try {
+      return PekkoManagement.get(system)
+          .start()
+          .toCompletableFuture()
+          .get(MANAGEMENT_START_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+          .port();
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(
+          "the management endpoint (pekko.management.http) could not start: "
+              + e.getCause().getMessage(),
+          e.getCause());
+    }
+  }
+
   private static void joinCluster(ActorSystem<Void> system) throws InterruptedException {
     Cluster cluster = Cluster.get(system);
-    if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+    Config config = system.settings().config();
+    String discovery = config.getString("portcullis.cluster.discovery");
+    if (discovery.equals("kubernetes-api")) {
+      ClusterBootstrap.get(system).start();
+    } else if (!discovery.equals("seed-nodes")) {
+      throw new ConfigException.BadValue(
+          "portcullis.cluster.discovery", "must be seed-nodes or kubernetes-api");
+    } else if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
     Instant deadline = Instant.now().plus(CLUSTER_JOIN_TIMEOUT);
-    while (cluster.selfMember().status() != MemberStatus.up()) {
+    // WeaklyUp: joined while another member is unreachable (a node just died); it may serve.
+    while (cluster.selfMember().status() != MemberStatus.up()
+        && cluster.selfMember().status() != MemberStatus.weaklyUp()) {
       if (Instant.now().isAfter(deadline)) {
         throw new IllegalStateException(
             "this node did not join the cluster within "
@@ -317,6 +366,56 @@ public final class GatewayNode implements AutoCloseable {
       }
       Thread.sleep(20);
     }
+  }
+
+  /**
+   * The service-requests-done phase of the coordinated shutdown waits for the drain, so it must
+   * last longer than the drain deadline.
+   */
+  private static Config drainFits(Config config, Duration drainDeadline) {
+    return ConfigFactory.parseMap(
+            Map.of(
+                "pekko.coordinated-shutdown.phases.service-requests-done.timeout",
+                drainDeadline.plus(DRAIN_MARGIN).toMillis() + "ms"))
+        .withFallback(config);
+  }
+
+  /**
+   * On SIGTERM (or {@link #close()}): not ready, no new connections, open sessions may finish until
+   * the deadline, the rest are ended with 57P01; then Pekko leaves the cluster.
+   */
+  private static void drainOnShutdown(
+      ActorSystem<Void> system,
+      ClientListener listener,
+      ActorRef<SessionControl.Command> control,
+      Duration deadline) {
+    Readiness readiness = Readiness.get(system);
+    readiness.accepting(true);
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+        "not-ready",
+        () -> {
+          readiness.accepting(false);
+          log.info(
+              "shutting down: no new connections; open sessions may finish within {}", deadline);
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseServiceUnbind(), "stop-listening", listener::closeAsync);
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseServiceRequestsDone(),
+        "drain-sessions",
+        () ->
+            AskPattern.ask(
+                control,
+                replyTo ->
+                    new SessionControl.Drain(
+                        deadline,
+                        "this gateway node is shutting down; connect again to reach another",
+                        replyTo),
+                deadline.plus(DRAIN_MARGIN),
+                system.scheduler()));
   }
 
   private static StartupHandler.SessionFactory sessionFactory(
@@ -335,9 +434,8 @@ public final class GatewayNode implements AutoCloseable {
       @Override
       public void cancel(CancelRequest request) {
         services
-            .sharding()
-            .entityRefFor(SessionControl.ENTITY_KEY, Integer.toString(request.processId()))
-            .tell(new SessionControl.Cancel(request.secretKey()));
+            .control()
+            .tell(new SessionControl.Cancel(request.processId(), request.secretKey()));
       }
     };
   }
@@ -351,6 +449,11 @@ public final class GatewayNode implements AutoCloseable {
     return AdminServer.port(admin.orElseThrow());
   }
 
+  /** The management endpoint's port: /ready, /alive, /metrics. */
+  public int managementPort() {
+    return managementPort;
+  }
+
   public ActorSystem<Void> system() {
     return system;
   }
@@ -360,7 +463,7 @@ public final class GatewayNode implements AutoCloseable {
     listener.close();
     system.terminate();
     system.getWhenTerminated().toCompletableFuture().join();
-    workers.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
-    acceptors.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
   }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.portcullis.node.approval.Approvals;
 import io.portcullis.node.audit.AuditJson;
+import io.portcullis.node.control.SessionEnder;
 import io.portcullis.node.replay.Replays;
 import io.portcullis.persistence.approval.Approval;
 import io.portcullis.persistence.approval.ApprovalId;
@@ -74,12 +75,16 @@ public final class AdminApi extends AllDirectives {
   private final Approvals approvals;
   private final AuditReads audit;
   private final Set<String> auditorGroups;
+  private final Set<String> operatorGroups;
+  private final SessionEnder sessions;
   private final Replays replays;
   private final Optional<OidcAuthenticator> tokens;
   private final Executor blocking;
 
   /**
    * @param auditorGroups callers in any of these groups may read the audit trail
+   * @param operatorGroups callers in any of these groups may end sessions
+   * @param sessions ends a session on whichever node it runs
    * @param tokens verifies bearer tokens; without it (no OIDC issuer configured) every call is
    *     refused, since nobody could prove who approves
    * @param blocking where token verification and the audit trail's reads run
@@ -88,12 +93,16 @@ public final class AdminApi extends AllDirectives {
       Approvals approvals,
       AuditReads audit,
       Set<String> auditorGroups,
+      Set<String> operatorGroups,
+      SessionEnder sessions,
       Replays replays,
       Optional<OidcAuthenticator> tokens,
       Executor blocking) {
     this.approvals = approvals;
     this.audit = audit;
     this.auditorGroups = Set.copyOf(auditorGroups);
+    this.operatorGroups = Set.copyOf(operatorGroups);
+    this.sessions = sessions;
     this.replays = replays;
     this.tokens = tokens;
     this.blocking = blocking;
@@ -114,6 +123,12 @@ public final class AdminApi extends AllDirectives {
                                     caller ->
                                         pathEndOrSingleSlash(() -> post(() -> replay(caller))))),
                         pathPrefix("approvals", () -> authenticated(this::approvals)),
+                        path(
+                            PathMatchers.segment("sessions")
+                                .slash(PathMatchers.segment())
+                                .slash("end"),
+                            session ->
+                                post(() -> authenticated(caller -> endSession(caller, session)))),
                         pathPrefix(
                             "audit",
                             () -> authenticated(caller -> auditor(caller, this::audit))))));
@@ -203,6 +218,43 @@ public final class AdminApi extends AllDirectives {
                 }
                 return unauthorized(((LoginOutcome.Rejected) verified).reason());
               });
+        });
+  }
+
+  /** The session ends with 57P01 and its journal records who ended it and why. */
+  private Route endSession(Identity caller, String sessionId) {
+    if (caller.groups().stream().noneMatch(operatorGroups::contains)) {
+      return error(
+          StatusCodes.FORBIDDEN,
+          "ending a session needs one of the groups "
+              + new TreeSet<>(operatorGroups)
+              + " (portcullis.admin.operator-groups)");
+    }
+    return entity(
+        Unmarshaller.entityToString(),
+        body -> {
+          String reason;
+          try {
+            reason = reason(body).orElse("no reason given");
+          } catch (JsonProcessingException e) {
+            return error(
+                StatusCodes.BAD_REQUEST, "the body must be JSON such as {\"reason\": \"…\"}");
+          }
+          String why = "ended by " + caller.subject() + " (" + caller.issuer() + "): " + reason;
+          return onSuccess(
+              sessions.end(sessionId, why),
+              outcome ->
+                  switch (outcome) {
+                    case ENDED -> json(StatusCodes.OK, Map.of("session", sessionId, "ended", true));
+                    case NO_SUCH_SESSION ->
+                        error(StatusCodes.NOT_FOUND, "no node has an open session " + sessionId);
+                    case UNKNOWN ->
+                        error(
+                            StatusCodes.SERVICE_UNAVAILABLE,
+                            "not every gateway node answered, and none that did has session "
+                                + sessionId
+                                + "; try again");
+                  });
         });
   }
 

@@ -35,6 +35,7 @@ public record GatewaySettings(
    *
    * @param port 0 picks a free port
    * @param auditorGroups callers in any of these groups may read the audit trail
+   * @param operatorGroups callers in any of these groups may end sessions
    */
   public record AdminSettings(
       boolean enabled,
@@ -42,9 +43,11 @@ public record GatewaySettings(
       int port,
       Optional<Path> certificateFile,
       Optional<Path> privateKeyFile,
-      Set<String> auditorGroups) {
+      Set<String> auditorGroups,
+      Set<String> operatorGroups) {
     public AdminSettings {
       auditorGroups = Set.copyOf(auditorGroups);
+      operatorGroups = Set.copyOf(operatorGroups);
     }
   }
 
@@ -196,7 +199,8 @@ public record GatewaySettings(
         config.getInt("port"),
         certificate,
         key,
-        Set.copyOf(config.getStringList("auditor-groups")));
+        Set.copyOf(config.getStringList("auditor-groups")),
+        Set.copyOf(config.getStringList("operator-groups")));
   }
 
   private static ClientAuthenticator clientAuthenticator(

@@ -63,6 +63,8 @@ public final class PolicyStage
   /** Extra time given to the entity's own expiry before a waiting session stops asking. */
   private static final Duration EXPIRY_MARGIN = Duration.ofSeconds(5);
 
+  private static final Duration WATCH_RENEWAL = Duration.ofSeconds(5);
+
   private final Inlet<FrontendMessage> requestsIn = Inlet.create("policy.requests.in");
   private final Outlet<FrontendMessage> requestsOut = Outlet.create("policy.requests.out");
   private final Inlet<BackendMessage> responsesIn = Inlet.create("policy.responses.in");
@@ -99,7 +101,13 @@ public final class PolicyStage
   /** A batch with a statement sent upstream at {@code nanoTime}, before its first response. */
   private record Unanswered(long syncPoint, long nanoTime) {}
 
-  /** A statement waiting for approval, and what to send instead if it is not given. */
+  /** A pending approval request the session waits for. */
+  private record Watched(ApprovalId id, Instant expiresAt) {}
+
+  /**
+   * A statement waiting for approval since {@code since} (a nanoTime), and what to send instead if
+   * it is not given.
+   */
   private record Held(FrontendMessage message, Judgement.Hold hold, long since) {
     ApprovalRequest request() {
       return hold.request();
@@ -112,7 +120,7 @@ public final class PolicyStage
       private final Deque<Refusal> refusals = new ArrayDeque<>();
       private final Deque<BackendMessage> toClient = new ArrayDeque<>();
       private final RowLimits rowLimits = new RowLimits();
-      private final Deque<Unanswered> unanswered = new ArrayDeque<>();
+      private final Deque<Unanswered> awaitingFirstResponse = new ArrayDeque<>();
       private long syncPointsSent;
       private long readyReceived;
       private long readyArrived;
@@ -120,7 +128,8 @@ public final class PolicyStage
       private Held held;
       private boolean heldAnnounced;
       private AsyncCallback<Approval.Outcome> outcomes;
-      private AsyncCallback<ApprovalId> decided;
+      private AsyncCallback<Watched> decided;
+      private AsyncCallback<Watched> unanswered;
       private AsyncCallback<Throwable> approvalFailures;
       private AsyncCallback<Journaled> journaled;
       private AsyncCallback<ReadJournaled> readJournaled;
@@ -145,6 +154,7 @@ public final class PolicyStage
         readJournaled = createAsyncCallback(this::onReadJournaled);
         outcomes = createAsyncCallback(this::onOutcome);
         decided = createAsyncCallback(this::claim);
+        unanswered = createAsyncCallback(watched -> watch(watched.id(), watched.expiresAt()));
         approvalFailures = createAsyncCallback(this::onApprovalFailure);
       }
 
@@ -275,9 +285,9 @@ public final class PolicyStage
        * statement ends the wait for it. Responses come back in the order of their batches.
        */
       private void timeFirstResponse(BackendMessage message) {
-        Unanswered first = unanswered.peek();
+        Unanswered first = awaitingFirstResponse.peek();
         if (first != null && first.syncPoint() == readyArrived) {
-          unanswered.poll();
+          awaitingFirstResponse.poll();
           metrics.upstreamAnswered(System.nanoTime() - first.nanoTime());
         }
         if (message instanceof ReadyForQuery) {
@@ -363,8 +373,9 @@ public final class PolicyStage
             || message instanceof FrontendMessage.Bind
             || message instanceof FrontendMessage.FunctionCall) {
           recorder.forwarded(statement);
-          if (unanswered.isEmpty() || unanswered.peekLast().syncPoint() != syncPointsSent) {
-            unanswered.add(new Unanswered(syncPointsSent, System.nanoTime()));
+          if (awaitingFirstResponse.isEmpty()
+              || awaitingFirstResponse.peekLast().syncPoint() != syncPointsSent) {
+            awaitingFirstResponse.add(new Unanswered(syncPointsSent, System.nanoTime()));
           }
         }
         rowLimits.sent(message, rowLimit, syncPointsSent);
@@ -440,20 +451,38 @@ public final class PolicyStage
                 (done, failure) -> journaled.invoke(new Journaled(message, then, failure)));
       }
 
+      /**
+       * Waits for the decision, then claims it. A watch ends after at most {@link #WATCH_RENEWAL}
+       * and is followed by a claim all the same, which answers with the request's state and, while
+       * it is pending, leads to a new watch: the approval entity may have moved to another node
+       * (its node left or died) and forgotten this watcher.
+       */
       private void watch(ApprovalId id, Instant expiresAt) {
-        Duration atMost = Duration.between(Instant.now(), expiresAt).plus(EXPIRY_MARGIN);
+        Duration untilExpiry = Duration.between(Instant.now(), expiresAt).plus(EXPIRY_MARGIN);
         policy
             .approvals()
-            .watch(id, atMost)
-            // A watch that times out or fails is followed by a claim all the same: the entity
-            // answers with the request's state, which by then is decided or expired.
-            .whenComplete((result, failure) -> decided.invoke(id));
+            .watch(id, untilExpiry.compareTo(WATCH_RENEWAL) < 0 ? untilExpiry : WATCH_RENEWAL)
+            .whenComplete((result, failure) -> decided.invoke(new Watched(id, expiresAt)));
       }
 
-      private void claim(ApprovalId id) {
-        if (held != null) {
-          await(policy.approvals().claim(id, policy.sessionId()));
+      /** A claim that gets no answer before the request expires is tried again after a watch. */
+      private void claim(Watched watched) {
+        if (held == null) {
+          return;
         }
+        policy
+            .approvals()
+            .claim(watched.id(), policy.sessionId())
+            .whenComplete(
+                (result, failure) -> {
+                  if (failure == null) {
+                    outcomes.invoke(result);
+                  } else if (Instant.now().isBefore(watched.expiresAt())) {
+                    unanswered.invoke(watched);
+                  } else {
+                    approvalFailures.invoke(failure);
+                  }
+                });
       }
 
       private void onApprovalFailure(Throwable failure) {

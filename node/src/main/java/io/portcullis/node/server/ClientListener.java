@@ -16,7 +16,10 @@ import io.portcullis.protocol.FrontendDecoder;
 import io.portcullis.protocol.MessageEncoder;
 import java.net.InetSocketAddress;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import javax.net.ssl.SSLException;
+import org.apache.pekko.Done;
 
 /** The TCP port clients connect to, speaking the PostgreSQL protocol. */
 public final class ClientListener implements AutoCloseable {
@@ -95,5 +98,12 @@ public final class ClientListener implements AutoCloseable {
   @Override
   public void close() {
     serverChannel.close().syncUninterruptibly();
+  }
+
+  /** {@link #close()} without waiting: completes once the socket no longer accepts. */
+  public CompletionStage<Done> closeAsync() {
+    CompletableFuture<Done> closed = new CompletableFuture<>();
+    serverChannel.close().addListener(future -> closed.complete(Done.getInstance()));
+    return closed;
   }
 }

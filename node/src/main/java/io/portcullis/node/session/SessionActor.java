@@ -32,7 +32,6 @@ import io.portcullis.protocol.FrontendMessage;
 import io.portcullis.protocol.FrontendMessage.AuthenticationResponse;
 import io.portcullis.protocol.ProtocolException;
 import java.net.InetSocketAddress;
-import java.security.SecureRandom;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -44,7 +43,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLPeerUnverifiedException;
-import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -74,9 +72,7 @@ public final class SessionActor {
   /** End the session with 57P01 (sent by {@link SessionControl} for an administrator). */
   public record EndSession(String reason) implements Command, CborSerializable {}
 
-  private record Registered(int processId, int secretKey) implements Command {}
-
-  private record RegistrationFailed(int attempt, Throwable cause) implements Command {}
+  private record Registered(Optional<SessionControl.BackendKey> key) implements Command {}
 
   private record UpstreamReady(UpstreamConnection upstream) implements Command {}
 
@@ -93,9 +89,7 @@ public final class SessionActor {
 
   private record CredentialExpired() implements Command {}
 
-  private static final SecureRandom RANDOM = new SecureRandom();
-  private static final int REGISTRATION_ATTEMPTS = 3;
-  private static final Duration REGISTRATION_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration REGISTRATION_TIMEOUT = Duration.ofSeconds(5);
   private static final Duration MAX_TIMER = Duration.ofDays(1);
 
   private final ActorContext<Command> context;
@@ -196,8 +190,7 @@ public final class SessionActor {
       identity = authenticated.identity();
       credentialExpiry = authenticated.expiresAt();
       client.pipeline().get(FrontendDecoder.class).maxMessageBytes(services.maxMessageBytes());
-      register(1);
-      return registering();
+      return register();
     }
     LoginOutcome.Rejected rejected = (LoginOutcome.Rejected) outcome;
     return fatal(rejected.sqlState(), rejected.reason());
@@ -212,41 +205,29 @@ public final class SessionActor {
     }
   }
 
-  private void register(int attempt) {
-    int candidateProcessId = RANDOM.nextInt(Integer.MAX_VALUE - 1) + 1;
-    int candidateSecret = RANDOM.nextInt();
-    context.askWithStatus(
-        Done.class,
-        services
-            .sharding()
-            .entityRefFor(SessionControl.ENTITY_KEY, Integer.toString(candidateProcessId)),
+  /** The node's session control hands out the BackendKeyData that cancels and ends it. */
+  private Behavior<Command> register() {
+    context.ask(
+        SessionControl.Registration.class,
+        services.control(),
         REGISTRATION_TIMEOUT,
-        replyTo -> new SessionControl.Register(candidateSecret, context.getSelf(), replyTo),
-        (done, failure) ->
+        replyTo -> new SessionControl.Register(sessionId, context.getSelf(), replyTo),
+        (registration, failure) ->
             failure == null
-                ? new Registered(candidateProcessId, candidateSecret)
-                : new RegistrationFailed(attempt, failure));
-  }
-
-  private Behavior<Command> registering() {
+                ? new Registered(registration.key())
+                : new Registered(Optional.empty()));
     return starting()
         .onMessage(ClientDisconnected.class, gone -> Behaviors.stopped())
         .onMessage(FromClient.class, this::hold)
         .onMessage(
-            RegistrationFailed.class,
-            failed -> {
-              if (failed.attempt() < REGISTRATION_ATTEMPTS) {
-                register(failed.attempt() + 1);
-                return Behaviors.same();
-              }
-              context.getLog().error("session registration failed", failed.cause());
-              return fatal("53300", "the gateway could not register the session; try again");
-            })
-        .onMessage(
             Registered.class,
             registered -> {
-              processId = registered.processId();
-              secretKey = registered.secretKey();
+              if (registered.key().isEmpty()) {
+                return fatal(
+                    "57P01", "this gateway node is shutting down; connect again to reach another");
+              }
+              processId = registered.key().get().processId();
+              secretKey = registered.key().get().secretKey();
               context.pipeToSelf(
                   services
                       .upstreams()

@@ -3,6 +3,7 @@ package io.portcullis.node.session;
 import io.portcullis.node.approval.Approvals;
 import io.portcullis.node.audit.FailedLogins;
 import io.portcullis.node.config.AuditSettings;
+import io.portcullis.node.control.SessionControl;
 import io.portcullis.node.masking.Lineages;
 import io.portcullis.node.metrics.GatewayMetrics;
 import io.portcullis.node.pipeline.EventLoopDispatchers;
@@ -16,13 +17,12 @@ import io.portcullis.policy.identity.ClientAuthenticator;
 import io.portcullis.policy.masking.ValueMasker;
 import io.portcullis.policy.sql.SqlAnalyzer;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /** What every session of a node shares. */
 public record SessionServices(
     ClientAuthenticator authenticator,
     UpstreamConnector upstreams,
-    ClusterSharding sharding,
+    ActorRef<SessionControl.Command> control,
     PolicySource policy,
     SqlAnalyzer analyzer,
     Approvals approvals,

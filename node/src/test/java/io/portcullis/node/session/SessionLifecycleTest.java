@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.portcullis.node.GatewayNode;
-import io.portcullis.node.control.SessionControl;
 import io.portcullis.node.testing.RawClient;
 import io.portcullis.node.testing.TestGateway;
 import io.portcullis.node.testing.TestPostgres;
@@ -19,12 +18,9 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.pekko.Done;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.postgresql.PGConnection;
 
 /** Sessions end cleanly whichever side goes away, and never take another session with them. */
 class SessionLifecycleTest {
@@ -84,38 +80,6 @@ class SessionLifecycleTest {
       kill.get();
       assertThat(selectOne(bystander)).isEqualTo(1);
     }
-  }
-
-  @Test
-  void anAdministratorCanEndASessionById() throws Exception {
-    try (Connection c = TestGateway.connect(gateway)) {
-      int processId = c.unwrap(PGConnection.class).getBackendPID();
-      Done done =
-          ClusterSharding.get(gateway.system())
-              .entityRefFor(SessionControl.ENTITY_KEY, Integer.toString(processId))
-              .<Done>askWithStatus(
-                  replyTo -> new SessionControl.End("test says goodbye", replyTo),
-                  Duration.ofSeconds(5))
-              .toCompletableFuture()
-              .get();
-      assertThat(done).isEqualTo(Done.getInstance());
-      assertThatThrownBy(() -> selectOne(c))
-          .isInstanceOf(SQLException.class)
-          .hasMessageContaining("test says goodbye");
-    }
-  }
-
-  @Test
-  void endingAnUnknownSessionIsAnError() {
-    assertThatThrownBy(
-            () ->
-                ClusterSharding.get(gateway.system())
-                    .entityRefFor(SessionControl.ENTITY_KEY, "12345")
-                    .<Done>askWithStatus(
-                        replyTo -> new SessionControl.End("nobody", replyTo), Duration.ofSeconds(5))
-                    .toCompletableFuture()
-                    .get())
-        .hasMessageContaining("no such session");
   }
 
   private static int selectOne(Connection c) throws SQLException {

@@ -4,68 +4,146 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A gateway node in a JVM of its own, started with {@code portcullis run} as an operator would, so
- * that a test can kill it as the operating system would ({@code kill -9}) or stop it gracefully.
+ * that a test can kill it as the operating system would ({@code kill -9}) or stop it gracefully
+ * (SIGTERM). Started from the shaded jar when the build names it (system property {@code
+ * portcullis.jar}, set for the integration tests), else from the test class path.
  */
 public final class GatewayProcess implements AutoCloseable {
 
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  /** The node's ports on 127.0.0.1. */
+  public record Ports(int listener, int management, int admin, int cluster) {
+
+    public static Ports free() throws IOException {
+      return new Ports(freePort(), freePort(), freePort(), freePort());
+    }
+
+    /** The node's address in the Pekko cluster, as seed-nodes lists it. */
+    public String clusterAddress() {
+      return "pekko://portcullis@127.0.0.1:" + cluster;
+    }
+  }
 
   private final Process process;
-  private final int port;
+  private final Ports ports;
   private final Path log;
 
-  private GatewayProcess(Process process, int port, Path log) {
+  private GatewayProcess(Process process, Ports ports, Path log) {
     this.process = process;
-    this.port = port;
+    this.ports = ports;
     this.log = log;
   }
 
   /**
-   * Starts a node whose configuration is {@code config} (HOCON, see {@link TestGateway#config})
-   * with the client listener on a free port, and waits until it accepts connections.
+   * Starts a node whose configuration is {@code config} (HOCON, see {@link TestGateway#config}) on
+   * free ports, and waits until it accepts connections.
    */
   public static GatewayProcess start(Path dir, String name, String config) throws Exception {
-    int port = freePort();
+    return start(dir, name, config, Ports.free(), Map.of());
+  }
+
+  /** As {@link #start(Path, String, String)}, on the given ports and with extra environment. */
+  public static GatewayProcess start(
+      Path dir, String name, String config, Ports ports, Map<String, String> environment)
+      throws Exception {
     Path file = dir.resolve(name + ".conf");
     Files.writeString(
         file,
         config
-            + "\nportcullis.listener.port = "
-            + port
-            + "\nportcullis.admin.enabled = false\npekko.remote.artery.canonical.port = 0\n");
+            + """
+
+            portcullis.listener.port = %d
+            pekko.management.http.port = %d
+            portcullis.admin.port = %d
+            pekko.remote.artery.canonical.port = %d
+            """
+                .formatted(ports.listener(), ports.management(), ports.admin(), ports.cluster()));
     Path log = dir.resolve(name + ".log");
-    Process process =
-        new ProcessBuilder(
-                List.of(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx256m",
-                    "-cp",
-                    System.getProperty("java.class.path"),
-                    "io.portcullis.node.cli.PortcullisCommand",
-                    "run",
-                    "--config",
-                    file.toString()))
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .start();
-    GatewayProcess gateway = new GatewayProcess(process, port, log);
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx256m");
+    String jar = System.getProperty("portcullis.jar", "");
+    if (jar.isEmpty()) {
+      command.addAll(
+          List.of(
+              "-cp",
+              System.getProperty("java.class.path"),
+              "io.portcullis.node.cli.PortcullisCommand"));
+    } else {
+      command.addAll(List.of("-jar", jar));
+    }
+    command.addAll(List.of("run", "--config", file.toString()));
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().putAll(environment);
+    GatewayProcess gateway = new GatewayProcess(builder.start(), ports, log);
     gateway.awaitListening();
     return gateway;
   }
 
+  public Ports ports() {
+    return ports;
+  }
+
   public int port() {
-    return port;
+    return ports.listener();
   }
 
   public String jdbcUrl() {
-    return "jdbc:postgresql://127.0.0.1:" + port + "/main";
+    return "jdbc:postgresql://127.0.0.1:" + port() + "/main";
+  }
+
+  public String adminUrl() {
+    return "http://127.0.0.1:" + ports.admin();
+  }
+
+  /** The HTTP status of a management path such as /ready, or -1 when nothing answers. */
+  public int management(String path) throws InterruptedException {
+    try {
+      return HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.management() + path))
+                  .timeout(Duration.ofSeconds(3))
+                  .build(),
+              HttpResponse.BodyHandlers.discarding())
+          .statusCode();
+    } catch (IOException unreachable) {
+      return -1;
+    }
+  }
+
+  public String log() throws IOException {
+    return Files.readString(log);
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** Asks the node to stop, as an orchestrator does: SIGTERM. */
+  public void terminate() {
+    process.destroy();
+  }
+
+  /** Waits for the node to exit; false if it is still running after {@code timeout}. */
+  public boolean awaitExit(Duration timeout) throws InterruptedException {
+    return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** Ends the node at once, without any chance to flush or close: SIGKILL. */
@@ -82,10 +160,10 @@ public final class GatewayProcess implements AutoCloseable {
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new IllegalStateException("the gateway exited at start:\n" + Files.readString(log));
+        throw new IllegalStateException("the gateway exited at start:\n" + log());
       }
       try (Socket socket = new Socket()) {
-        socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+        socket.connect(new InetSocketAddress("127.0.0.1", port()), 200);
         return;
       } catch (IOException notYet) {
         Thread.sleep(100);
@@ -93,7 +171,7 @@ public final class GatewayProcess implements AutoCloseable {
     }
     kill();
     throw new IllegalStateException(
-        "the gateway did not listen within " + START_TIMEOUT + ":\n" + Files.readString(log));
+        "the gateway did not listen within " + START_TIMEOUT + ":\n" + log());
   }
 
   private static int freePort() throws IOException {

@@ -42,6 +42,8 @@ public final class TestGateway {
         portcullis.admin.port = 0
         portcullis.journal.url = "jdbc:h2:mem:journal-%s;DB_CLOSE_DELAY=-1"
         pekko.remote.artery.canonical.port = 0
+        pekko.management.http.port = 0
+        portcullis.shutdown.drain-deadline = 0s
         pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
         portcullis.targets.main {
           host = "%s"
