@@ -11,6 +11,7 @@ import io.portcullis.persistence.approval.ApprovalId;
 import io.portcullis.persistence.approval.ApprovalRequest;
 import io.portcullis.persistence.audit.SessionEvent;
 import io.portcullis.policy.rules.ApprovalTerms;
+import io.portcullis.policy.rules.Decision;
 import io.portcullis.protocol.BackendMessage;
 import io.portcullis.protocol.BackendMessage.ErrorResponse;
 import io.portcullis.protocol.BackendMessage.ParameterStatus;
@@ -167,7 +168,7 @@ public final class PolicyStage
                 FrontendMessage message = grab(requestsIn);
                 Judgement judgement = policy.judge(message);
                 List<SessionEvent> entries = policy.takeJournalEntries();
-                count(judgement, entries);
+                count(message, judgement, entries);
                 statement =
                     entries.isEmpty()
                         ? 0
@@ -268,10 +269,16 @@ public final class PolicyStage
             });
       }
 
-      /** What the policy decided of each statement judged; a refusal without one is its error. */
-      private void count(Judgement judgement, List<SessionEvent> entries) {
+      /**
+       * What the policy decided of each statement judged; a refusal without a decision is the
+       * policy's failure. A reviewed statement prepared over the extended protocol is journaled
+       * when parsed and again when bound, where approval is asked: it counts once, when bound.
+       */
+      private void count(FrontendMessage message, Judgement judgement, List<SessionEvent> entries) {
         for (SessionEvent entry : entries) {
-          if (entry instanceof SessionEvent.PolicyDecided decided) {
+          if (entry instanceof SessionEvent.PolicyDecided decided
+              && !(message instanceof FrontendMessage.Parse
+                  && decided.decision().equals(Decision.REVIEW.policyName()))) {
             metrics.statementDecided(decided.decision());
           }
         }

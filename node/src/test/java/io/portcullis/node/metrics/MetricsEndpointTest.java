@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.portcullis.node.GatewayNode;
+import io.portcullis.node.testing.MetricsScrape;
 import io.portcullis.node.testing.TestGateway;
 import io.portcullis.node.testing.TestPostgres;
 import java.nio.file.Files;
@@ -67,11 +68,11 @@ class MetricsEndpointTest {
 
   @Test
   void countersMoveByWhatTheClientDid() throws Exception {
-    Scrape before;
-    Scrape after;
+    MetricsScrape before;
+    MetricsScrape after;
     try (Connection c = TestGateway.connect(gateway);
         Statement s = c.createStatement()) {
-      before = Scrape.of(gateway.managementPort());
+      before = MetricsScrape.of(gateway.managementPort());
       assertThat(before.value("portcullis_sessions_open")).isEqualTo(1);
 
       assertThat(column(s.executeQuery("SELECT name FROM metrics_bank.customers ORDER BY id")))
@@ -88,7 +89,7 @@ class MetricsEndpointTest {
           .extracting(e -> ((SQLException) e).getSQLState())
           .isEqualTo("22012");
 
-      after = Scrape.of(gateway.managementPort());
+      after = MetricsScrape.of(gateway.managementPort());
     }
 
     assertThat(after.since(before, "portcullis_statements_total", "decision", "allow"))
@@ -124,12 +125,14 @@ class MetricsEndpointTest {
 
     await()
         .atMost(Duration.ofSeconds(5))
-        .until(() -> Scrape.of(gateway.managementPort()).value("portcullis_sessions_open") == 0);
+        .until(
+            () ->
+                MetricsScrape.of(gateway.managementPort()).value("portcullis_sessions_open") == 0);
   }
 
   @Test
   void errorsSentBeforeASessionStartsAreCountedToo() throws Exception {
-    Scrape before = Scrape.of(gateway.managementPort());
+    MetricsScrape before = MetricsScrape.of(gateway.managementPort());
     assertThatThrownBy(
             () ->
                 DriverManager.getConnection(
@@ -137,7 +140,7 @@ class MetricsEndpointTest {
         .isInstanceOf(SQLException.class)
         .extracting(e -> ((SQLException) e).getSQLState())
         .isEqualTo("3D000");
-    Scrape after = Scrape.of(gateway.managementPort());
+    MetricsScrape after = MetricsScrape.of(gateway.managementPort());
     assertThat(after.since(before, "portcullis_errors_total", "sqlstate", "3D000")).isEqualTo(1);
     assertThat(after.since(before, "portcullis_client_bytes_received_total")).isPositive();
     assertThat(after.since(before, "portcullis_client_bytes_sent_total")).isPositive();

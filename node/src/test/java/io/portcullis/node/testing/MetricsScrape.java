@@ -1,4 +1,4 @@
-package io.portcullis.node.metrics;
+package io.portcullis.node.testing;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -9,11 +9,11 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /** One scrape of a node's {@code GET /metrics}: each sample by its name and labels. */
-record Scrape(Map<String, Double> samples) {
+public record MetricsScrape(Map<String, Double> samples) {
 
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-  static Scrape of(int managementPort) throws Exception {
+  public static MetricsScrape of(int managementPort) throws Exception {
     HttpResponse<String> response =
         HTTP.send(
             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/metrics"))
@@ -30,14 +30,14 @@ record Scrape(Map<String, Double> samples) {
       int space = line.lastIndexOf(' ');
       samples.put(key(line.substring(0, space)), Double.parseDouble(line.substring(space + 1)));
     }
-    return new Scrape(samples);
+    return new MetricsScrape(samples);
   }
 
   /**
    * The value of a sample, e.g. {@code value("portcullis_statements_total", "decision", "deny")}; 0
    * when the node has not reported it yet.
    */
-  double value(String name, String... labels) {
+  public double value(String name, String... labels) {
     Map<String, String> sorted = new TreeMap<>();
     for (int i = 0; i < labels.length; i += 2) {
       sorted.put(labels[i], labels[i + 1]);
@@ -46,7 +46,7 @@ record Scrape(Map<String, Double> samples) {
   }
 
   /** How much a sample moved since {@code before}. */
-  double since(Scrape before, String name, String... labels) {
+  public double since(MetricsScrape before, String name, String... labels) {
     return value(name, labels) - before.value(name, labels);
   }
 
