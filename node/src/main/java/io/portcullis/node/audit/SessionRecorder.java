@@ -22,7 +22,8 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * policy stage appends each statement and its decision and waits until they are durable; the
  * masking stage appends what each statement returned. Statements are numbered from 1 in the order
  * they arrive; the numbers of the statements sent upstream wait here, in order, for the masking
- * stage to match them to their results.
+ * stage to match them to their results. It also reports how long each append took and how many
+ * values the masking replaced to the node's metrics.
  */
 public final class SessionRecorder implements Completions {
 
