@@ -91,18 +91,18 @@ public final class GatewayMetrics implements Extension {
             Duration.ofMinutes(5));
     clientBytesReceived =
         Counter.builder("portcullis.client.bytes.received")
-            .description("Bytes read from client sockets (after TLS)")
+            .description("Protocol bytes read from client connections (inside TLS)")
             .register(registry);
     clientBytesSent =
         Counter.builder("portcullis.client.bytes.sent")
-            .description("Bytes written to client sockets (before TLS)")
+            .description("Protocol bytes written to client connections (inside TLS)")
             .register(registry);
     gatewayMessagesSent = clusterMessages("gateway", "sent");
     gatewayMessagesReceived = clusterMessages("gateway", "received");
     pekkoMessagesSent = clusterMessages("pekko", "sent");
     pekkoMessagesReceived = clusterMessages("pekko", "received");
     Gauge.builder("portcullis.cluster.messages.per.statement", this, GatewayMetrics::perStatement)
-        .description("Gateway messages sent to other nodes per statement judged; stays 0")
+        .description("Gateway messages sent to other nodes per statement judged; stays near 0")
         .register(registry);
     MEMBER_STATUSES.forEach(
         (name, status) ->
