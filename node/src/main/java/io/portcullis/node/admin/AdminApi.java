@@ -28,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
@@ -41,11 +42,14 @@ import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The admin HTTP API's routes: approvers list, show, approve and deny approval requests; auditors
@@ -55,6 +59,7 @@ import org.apache.pekko.util.ByteString;
  */
 public final class AdminApi extends AllDirectives {
 
+  private static final Logger log = LoggerFactory.getLogger(AdminApi.class);
   private static final ObjectMapper JSON = AuditJson.MAPPER;
   private static final int DEFAULT_LIMIT = 1_000;
   private static final int EXPORT_CHUNK = 64 * 1024;
@@ -109,6 +114,36 @@ public final class AdminApi extends AllDirectives {
   }
 
   public Route routes() {
+    return handleExceptions(failures, this::apiRoutes);
+  }
+
+  /**
+   * A request whose answer depends on an entity that does not answer in time, typically one that
+   * lived on a node that is leaving or down until the cluster moves it, gets a JSON 503 saying to
+   * retry; anything else unexpected a JSON 500.
+   */
+  private final ExceptionHandler failures =
+      ExceptionHandler.newBuilder()
+          .matchAny(
+              failure -> {
+                Throwable cause =
+                    failure instanceof CompletionException && failure.getCause() != null
+                        ? failure.getCause()
+                        : failure;
+                if (cause instanceof TimeoutException) {
+                  return error(
+                      StatusCodes.SERVICE_UNAVAILABLE,
+                      "the cluster did not answer in time (a gateway node may be leaving or down);"
+                          + " try again in a few seconds");
+                }
+                log.error("admin API request failed", failure);
+                return error(
+                    StatusCodes.INTERNAL_SERVER_ERROR,
+                    "the request failed inside the gateway; its log has the details");
+              })
+          .build();
+
+  private Route apiRoutes() {
     return pathPrefix(
         "api",
         () ->

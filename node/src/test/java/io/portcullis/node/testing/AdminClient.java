@@ -19,7 +19,11 @@ public final class AdminClient {
   private final String base;
 
   public AdminClient(GatewayNode node) {
-    this.base = "http://127.0.0.1:" + node.adminPort();
+    this("http://127.0.0.1:" + node.adminPort());
+  }
+
+  public AdminClient(String base) {
+    this.base = base;
   }
 
   public String url() {

@@ -1,5 +1,7 @@
 package io.portcullis.node.testing;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -25,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 public final class GatewayProcess implements AutoCloseable {
 
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -127,6 +130,21 @@ public final class GatewayProcess implements AutoCloseable {
           .statusCode();
     } catch (IOException unreachable) {
       return -1;
+    }
+  }
+
+  /** The JSON a management path such as /cluster/members answers, or null when nothing does. */
+  public JsonNode managementJson(String path) throws InterruptedException {
+    try {
+      HttpResponse<String> response =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.management() + path))
+                  .timeout(Duration.ofSeconds(3))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      return response.statusCode() == 200 ? JSON.readTree(response.body()) : null;
+    } catch (IOException unreachable) {
+      return null;
     }
   }
 
