@@ -21,6 +21,7 @@ import io.portcullis.node.control.SessionControl;
 import io.portcullis.node.control.SessionEnder;
 import io.portcullis.node.health.Readiness;
 import io.portcullis.node.masking.Lineages;
+import io.portcullis.node.metrics.GatewayMetrics;
 import io.portcullis.node.pipeline.EventLoopDispatchers;
 import io.portcullis.node.pipeline.SessionStages;
 import io.portcullis.node.policy.CatalogReader;
@@ -212,6 +213,7 @@ public final class GatewayNode implements AutoCloseable {
               catalogs,
               system.dispatchers().lookup(DispatcherSelector.blocking()));
       system.getWhenTerminated().thenRun(lineages::close);
+      GatewayMetrics metrics = GatewayMetrics.get(system);
       NettyTransport transport = NettyTransport.best();
       EventLoopGroup acceptors = new MultiThreadIoEventLoopGroup(1, transport.ioHandlerFactory());
       EventLoopGroup workers =
@@ -235,10 +237,11 @@ public final class GatewayNode implements AutoCloseable {
               stages,
               EventLoopDispatchers.register(system, workers),
               settings.sessionLifetime(),
-              settings.limits().maxMessageBytes());
+              settings.limits().maxMessageBytes(),
+              metrics);
       ClientListener listener =
           ClientListener.bind(
-              settings, acceptors, workers, transport, sessionFactory(system, services));
+              settings, acceptors, workers, transport, sessionFactory(system, services), metrics);
       drainOnShutdown(system, listener, control, drainDeadline);
       log.info(
           "Portcullis listening on {}:{} for targets {}",

@@ -12,4 +12,7 @@ public interface Completions {
   ResultRecord.Limits limits();
 
   void completed(StatementCompleted event);
+
+  /** The masking replaced this many values of a result (a row's, a COPY chunk's). */
+  void masked(int values);
 }

@@ -1,5 +1,6 @@
 package io.portcullis.node.audit;
 
+import io.portcullis.node.metrics.GatewayMetrics;
 import io.portcullis.persistence.DirectCompletion;
 import io.portcullis.persistence.audit.SessionEvent;
 import io.portcullis.persistence.audit.SessionEvent.StatementCompleted;
@@ -9,6 +10,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -20,7 +22,8 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * policy stage appends each statement and its decision and waits until they are durable; the
  * masking stage appends what each statement returned. Statements are numbered from 1 in the order
  * they arrive; the numbers of the statements sent upstream wait here, in order, for the masking
- * stage to match them to their results.
+ * stage to match them to their results. It also reports how long each append took and how many
+ * values the masking replaced to the node's metrics.
  */
 public final class SessionRecorder implements Completions {
 
@@ -28,6 +31,7 @@ public final class SessionRecorder implements Completions {
   private final ActorSystem<?> system;
   private final Duration writeTimeout;
   private final ResultRecord.Limits limits;
+  private final GatewayMetrics metrics;
   private final Deque<Long> forwarded = new ArrayDeque<>();
   private final List<SessionEvent> completions = new ArrayList<>();
   private long statements;
@@ -39,11 +43,13 @@ public final class SessionRecorder implements Completions {
       ActorRef<SessionJournal.Command> journal,
       ActorSystem<?> system,
       Duration writeTimeout,
-      ResultRecord.Limits limits) {
+      ResultRecord.Limits limits,
+      GatewayMetrics metrics) {
     this.journal = journal;
     this.system = system;
     this.writeTimeout = writeTimeout;
     this.limits = limits;
+    this.metrics = metrics;
   }
 
   /** The number of the next statement. */
@@ -63,12 +69,16 @@ public final class SessionRecorder implements Completions {
       completions.clear();
     }
     List<SessionEvent> batch = write;
-    return DirectCompletion.of(
-        AskPattern.ask(
-            journal,
-            replyTo -> new SessionJournal.Append(batch, replyTo),
-            writeTimeout,
-            system.scheduler()));
+    long start = System.nanoTime();
+    CompletableFuture<Done> written =
+        DirectCompletion.of(
+            AskPattern.ask(
+                journal,
+                replyTo -> new SessionJournal.Append(batch, replyTo),
+                writeTimeout,
+                system.scheduler()));
+    written.thenRun(() -> metrics.journalWritten(System.nanoTime() - start));
+    return written;
   }
 
   /** A recorded statement was sent upstream: its results will follow in this order. */
@@ -94,5 +104,10 @@ public final class SessionRecorder implements Completions {
   @Override
   public void completed(StatementCompleted event) {
     completions.add(event);
+  }
+
+  @Override
+  public void masked(int values) {
+    metrics.valuesMasked(values);
   }
 }

@@ -1,5 +1,6 @@
 package io.portcullis.node.masking;
 
+import io.portcullis.node.audit.Completions;
 import io.portcullis.policy.masking.ColumnRule;
 import io.portcullis.protocol.WireMessage.CopyData;
 import java.util.List;
@@ -18,28 +19,39 @@ record CopyMasking(
     ColumnRule everyColumn,
     ValueMasking values) {
 
-  CopyData rewrite(CopyData data) {
+  /** The rows of {@code data} masked; how many values were replaced goes to {@code report}. */
+  CopyData rewrite(CopyData data, Completions report) {
     boolean binary = rows instanceof CopyRows.Binary;
+    int[] replaced = {0};
     byte[] rewritten =
         rows.rewrite(
             data.data(),
             (column, value) -> {
-              ColumnRule rule =
-                  everyColumn != null
-                      ? everyColumn
-                      : column < rules.size() ? rules.get(column) : null;
-              int type = column < types.size() ? types.get(column) : 0;
-              if (rule != null) {
-                return type != 0
-                    ? values.protect(rule, type, binary, value)
-                    : maskUntyped(rule, binary, value);
+              byte[] result = field(column, binary, value);
+              if (result != value) {
+                replaced[0]++;
               }
-              if (type != 0) {
-                return values.scan(type, binary, value);
-              }
-              return binary ? values.scanUntypedBinary(value) : values.scanText(value);
+              return result;
             });
+    if (replaced[0] > 0) {
+      report.masked(replaced[0]);
+    }
     return rewritten == null ? data : new CopyData(rewritten);
+  }
+
+  private byte[] field(int column, boolean binary, byte[] value) {
+    ColumnRule rule =
+        everyColumn != null ? everyColumn : column < rules.size() ? rules.get(column) : null;
+    int type = column < types.size() ? types.get(column) : 0;
+    if (rule != null) {
+      return type != 0
+          ? values.protect(rule, type, binary, value)
+          : maskUntyped(rule, binary, value);
+    }
+    if (type != 0) {
+      return values.scan(type, binary, value);
+    }
+    return binary ? values.scanUntypedBinary(value) : values.scanText(value);
   }
 
   private byte[] maskUntyped(ColumnRule rule, boolean binary, byte[] value) {

@@ -192,7 +192,7 @@ public final class ResultMasker {
       return row(row);
     }
     if (message instanceof CopyData data) {
-      return copy == null ? data : copy.rewrite(data);
+      return copy == null ? data : copy.rewrite(data, completions);
     }
     if (message instanceof RowDescription description) {
       described(description);
@@ -270,9 +270,11 @@ public final class ResultMasker {
           : new BackendMessage.ParameterStatus(status.name(), value);
     } else if (message instanceof BackendMessage.FunctionCallResponse response) {
       // A fast-path call can return any column's value; nothing tells where it came from.
-      return rules.columns().isEmpty() || response.value() == null
-          ? response
-          : new BackendMessage.FunctionCallResponse(null);
+      if (rules.columns().isEmpty() || response.value() == null) {
+        return response;
+      }
+      completions.masked(1);
+      return new BackendMessage.FunctionCallResponse(null);
     }
     return message;
   }
@@ -366,6 +368,7 @@ public final class ResultMasker {
       }
     }
     byte[][] masked = null;
+    int replaced = 0;
     if (binaries.length < row.values().length) {
       binaries = new boolean[row.values().length];
     }
@@ -384,7 +387,11 @@ public final class ResultMasker {
           masked = row.values().clone();
         }
         masked[i] = result;
+        replaced++;
       }
+    }
+    if (replaced > 0) {
+      completions.masked(replaced);
     }
     DataRow sent = masked == null ? row : new DataRow(masked);
     ResultRecord result = currentResult();
@@ -438,6 +445,15 @@ public final class ResultMasker {
   private DataRow unknownRow(DataRow row) {
     if (rules.isEmpty()) {
       return row;
+    }
+    int values = 0;
+    for (byte[] value : row.values()) {
+      if (value != null) {
+        values++;
+      }
+    }
+    if (values > 0) {
+      completions.masked(values);
     }
     return new DataRow(new byte[row.values().length][]);
   }

@@ -1,6 +1,8 @@
 package io.portcullis.node.pipeline;
 
+import io.portcullis.node.audit.SessionMdc;
 import io.portcullis.node.audit.SessionRecorder;
+import io.portcullis.node.metrics.GatewayMetrics;
 import io.portcullis.node.policy.Judgement;
 import io.portcullis.node.policy.RowLimits;
 import io.portcullis.node.policy.SessionPolicy;
@@ -9,6 +11,7 @@ import io.portcullis.persistence.approval.ApprovalId;
 import io.portcullis.persistence.approval.ApprovalRequest;
 import io.portcullis.persistence.audit.SessionEvent;
 import io.portcullis.policy.rules.ApprovalTerms;
+import io.portcullis.policy.rules.Decision;
 import io.portcullis.protocol.BackendMessage;
 import io.portcullis.protocol.BackendMessage.ErrorResponse;
 import io.portcullis.protocol.BackendMessage.ParameterStatus;
@@ -72,10 +75,12 @@ public final class PolicyStage
 
   private final SessionPolicy policy;
   private final SessionRecorder recorder;
+  private final GatewayMetrics metrics;
 
-  public PolicyStage(SessionPolicy policy, SessionRecorder recorder) {
+  public PolicyStage(SessionPolicy policy, SessionRecorder recorder, GatewayMetrics metrics) {
     this.policy = policy;
     this.recorder = recorder;
+    this.metrics = metrics;
   }
 
   @Override
@@ -94,11 +99,17 @@ public final class PolicyStage
    */
   private record ReadJournaled(long syncPoint, Throwable failure) {}
 
-  /** A statement waiting for approval, and what to send instead if it is not given. */
+  /** A batch with a statement sent upstream at {@code nanoTime}, before its first response. */
+  private record Unanswered(long syncPoint, long nanoTime) {}
+
   /** A pending approval request the session waits for. */
   private record Watched(ApprovalId id, Instant expiresAt) {}
 
-  private record Held(FrontendMessage message, Judgement.Hold hold) {
+  /**
+   * A statement waiting for approval since {@code since} (a nanoTime), and what to send instead if
+   * it is not given.
+   */
+  private record Held(FrontendMessage message, Judgement.Hold hold, long since) {
     ApprovalRequest request() {
       return hold.request();
     }
@@ -110,8 +121,10 @@ public final class PolicyStage
       private final Deque<Refusal> refusals = new ArrayDeque<>();
       private final Deque<BackendMessage> toClient = new ArrayDeque<>();
       private final RowLimits rowLimits = new RowLimits();
+      private final Deque<Unanswered> awaitingFirstResponse = new ArrayDeque<>();
       private long syncPointsSent;
       private long readyReceived;
+      private long readyArrived;
       private boolean responsesFinished;
       private Held held;
       private boolean heldAnnounced;
@@ -155,6 +168,7 @@ public final class PolicyStage
                 FrontendMessage message = grab(requestsIn);
                 Judgement judgement = policy.judge(message);
                 List<SessionEvent> entries = policy.takeJournalEntries();
+                count(message, judgement, entries);
                 statement =
                     entries.isEmpty()
                         ? 0
@@ -212,6 +226,7 @@ public final class PolicyStage
               @Override
               public void onPush() {
                 BackendMessage message = grab(responsesIn);
+                timeFirstResponse(message);
                 if (readsAwaitingJournal > 0) {
                   waitingResponse = message;
                 } else {
@@ -254,11 +269,44 @@ public final class PolicyStage
             });
       }
 
+      /**
+       * What the policy decided of each statement judged; a refusal without a decision is the
+       * policy's failure. A reviewed statement prepared over the extended protocol is journaled
+       * when parsed and again when bound, where approval is asked: it counts once, when bound.
+       */
+      private void count(FrontendMessage message, Judgement judgement, List<SessionEvent> entries) {
+        for (SessionEvent entry : entries) {
+          if (entry instanceof SessionEvent.PolicyDecided decided
+              && !(message instanceof FrontendMessage.Parse
+                  && decided.decision().equals(Decision.REVIEW.policyName()))) {
+            metrics.statementDecided(decided.decision());
+          }
+        }
+        if (entries.isEmpty() && judgement instanceof Judgement.Refuse) {
+          metrics.statementDecided(GatewayMetrics.POLICY_ERROR);
+        }
+      }
+
+      /**
+       * The first response to a batch (the messages up to a Sync or a simple query) that carried a
+       * statement ends the wait for it. Responses come back in the order of their batches.
+       */
+      private void timeFirstResponse(BackendMessage message) {
+        Unanswered first = awaitingFirstResponse.peek();
+        if (first != null && first.syncPoint() == readyArrived) {
+          awaitingFirstResponse.poll();
+          metrics.upstreamAnswered(System.nanoTime() - first.nanoTime());
+        }
+        if (message instanceof ReadyForQuery) {
+          readyArrived++;
+        }
+      }
+
       private void act(FrontendMessage message, Judgement judgement) {
         if (judgement instanceof Judgement.Refuse refuse) {
           refuse(refuse.replacement(), refuse.error());
         } else if (judgement instanceof Judgement.Hold hold) {
-          held = new Held(message, hold);
+          held = new Held(message, hold, System.nanoTime());
           heldAnnounced = false;
           await(policy.approvals().submit(hold.request()));
         } else {
@@ -291,10 +339,13 @@ public final class PolicyStage
       private void onReadJournaled(ReadJournaled result) {
         readsAwaitingJournal--;
         if (result.failure() != null) {
-          log.warn(
-              "the audit journal did not take a read that was already sent ({}); its result is"
-                  + " not shown",
-              result.failure().toString());
+          SessionMdc.run(
+              policy.sessionId(),
+              () ->
+                  log.warn(
+                      "the audit journal did not take a read that was already sent ({}); its"
+                          + " result is not shown",
+                      result.failure().toString()));
           unjournaledReads.add(result.syncPoint());
         }
         if (readsAwaitingJournal == 0 && waitingResponse != null) {
@@ -314,9 +365,12 @@ public final class PolicyStage
         if (result.failure() == null) {
           act(result.message(), result.judgement());
         } else {
-          log.warn(
-              "the audit journal did not take a statement ({}); it is refused",
-              result.failure().toString());
+          SessionMdc.run(
+              policy.sessionId(),
+              () ->
+                  log.warn(
+                      "the audit journal did not take a statement ({}); it is refused",
+                      result.failure().toString()));
           refuse(policy.refusalReplacement(result.message()), SessionPolicy.journalUnavailable());
         }
       }
@@ -326,6 +380,10 @@ public final class PolicyStage
             || message instanceof FrontendMessage.Bind
             || message instanceof FrontendMessage.FunctionCall) {
           recorder.forwarded(statement);
+          if (awaitingFirstResponse.isEmpty()
+              || awaitingFirstResponse.peekLast().syncPoint() != syncPointsSent) {
+            awaitingFirstResponse.add(new Unanswered(syncPointsSent, System.nanoTime()));
+          }
         }
         rowLimits.sent(message, rowLimit, syncPointsSent);
         if (endsBatch(message)) {
@@ -392,6 +450,7 @@ public final class PolicyStage
       /** The approval's outcome, and who decided it, is journaled before the statement goes on. */
       private void resolved(Approval.Outcome outcome, FrontendMessage message, Judgement then) {
         SessionEvent event = SessionPolicy.approvalResolved(held.request(), outcome);
+        metrics.approvalWaited(System.nanoTime() - held.since());
         held = null;
         recorder
             .append(List.of(event))
@@ -437,7 +496,11 @@ public final class PolicyStage
         if (held == null || isClosed(requestsOut)) {
           return;
         }
-        log.warn("approval of a held statement failed; the statement is refused", failure);
+        SessionMdc.run(
+            policy.sessionId(),
+            () ->
+                log.warn("approval of a held statement failed; the statement is refused", failure));
+        metrics.approvalWaited(System.nanoTime() - held.since());
         release(held.hold().replacement(), SessionPolicy.approvalsUnavailable());
       }
 

@@ -1,7 +1,9 @@
 package io.portcullis.node.pipeline;
 
 import io.netty.channel.Channel;
+import io.portcullis.node.audit.SessionMdc;
 import io.portcullis.node.masking.MaskingException;
+import io.portcullis.node.metrics.GatewayMetrics;
 import io.portcullis.protocol.BackendMessage;
 import io.portcullis.protocol.BackendMessage.ErrorResponse;
 import io.portcullis.protocol.FrontendMessage;
@@ -44,16 +46,19 @@ public final class SessionPipeline {
    *     client's first statement cannot arrive before anything is there to read it
    * @param pending client messages that arrived before the pipeline started, sent first
    * @param dispatcher runs the streams on the event loop of the session's sockets
+   * @param metrics counts the session as open while its streams run, and the errors it sends
    * @return completes when both directions have ended
    */
   public static CompletionStage<Done> run(
+      String sessionId,
       Channel client,
       Channel upstream,
       List<BackendMessage> greeting,
       List<FrontendMessage> pending,
       SessionStages stages,
       Attributes dispatcher,
-      Materializer materializer) {
+      Materializer materializer,
+      GatewayMetrics metrics) {
     Source<FrontendMessage, NotUsed> fromClient =
         Source.fromGraph(new ChannelSource<>(client, FrontendMessage.class, "startup"));
     if (!pending.isEmpty()) {
@@ -79,12 +84,20 @@ public final class SessionPipeline {
                                 "08006", "the upstream database closed the connection"))
                     .matchAny(
                         failure -> {
-                          log.error("session stream failed", failure);
+                          SessionMdc.run(
+                              sessionId, () -> log.error("session stream failed", failure));
                           return ErrorResponse.fatal(
                               "XX000",
                               "internal error in the gateway; the gateway log has details");
                         })
                     .build())
+            .map(
+                message -> {
+                  if (message instanceof ErrorResponse error) {
+                    metrics.errorSent(error.sqlState());
+                  }
+                  return message;
+                })
             .watchTermination((notUsed, done) -> ended(done, toClientEnded))
             .prepend(Source.from(greeting));
     Flow<BackendMessage, FrontendMessage, NotUsed> clientSide =
@@ -99,8 +112,13 @@ public final class SessionPipeline {
             .atop(stages.masking())
             .atop(BidiFlow.fromFlows(afterPolicy, Flow.<BackendMessage>create()));
     clientSide.join(session.join(upstreamSide)).withAttributes(dispatcher).run(materializer);
+    metrics.sessionOpened();
     return CompletableFuture.allOf(toUpstreamEnded, toClientEnded)
-        .thenApply(ignored -> Done.getInstance());
+        .thenApply(
+            ignored -> {
+              metrics.sessionClosed();
+              return Done.getInstance();
+            });
   }
 
   private static NotUsed ended(CompletionStage<Done> termination, CompletableFuture<Done> ended) {

@@ -1,6 +1,7 @@
 package io.portcullis.node.pipeline;
 
 import io.portcullis.node.audit.SessionRecorder;
+import io.portcullis.node.metrics.GatewayMetrics;
 import io.portcullis.node.policy.SessionPolicy;
 import io.portcullis.protocol.BackendMessage;
 import io.portcullis.protocol.FrontendMessage;
@@ -23,7 +24,11 @@ public record SessionStages(
 
   /** Makes the stages of a new session. */
   public interface Factory {
-    SessionStages create(SessionPolicy policy, SessionRecorder recorder, MaskingStage masking);
+    SessionStages create(
+        SessionPolicy policy,
+        SessionRecorder recorder,
+        MaskingStage masking,
+        GatewayMetrics metrics);
   }
 
   /**
@@ -31,10 +36,13 @@ public record SessionStages(
    * journaled before it runs.
    */
   public static SessionStages enforcing(
-      SessionPolicy policy, SessionRecorder recorder, MaskingStage masking) {
+      SessionPolicy policy,
+      SessionRecorder recorder,
+      MaskingStage masking,
+      GatewayMetrics metrics) {
     return new SessionStages(
         Flow.<FrontendMessage>create().named("auth"),
-        BidiFlow.fromGraph(new PolicyStage(policy, recorder)).named("policy"),
+        BidiFlow.fromGraph(new PolicyStage(policy, recorder, metrics)).named("policy"),
         Flow.<FrontendMessage>create().named("approval"),
         BidiFlow.fromGraph(masking).named("masking"));
   }

@@ -2,6 +2,7 @@ package io.portcullis.node.policy;
 
 import io.portcullis.node.approval.Approvals;
 import io.portcullis.node.audit.AuditLog;
+import io.portcullis.node.audit.SessionMdc;
 import io.portcullis.persistence.approval.Approval;
 import io.portcullis.persistence.approval.ApprovalRequest;
 import io.portcullis.persistence.approval.ApprovalStatus;
@@ -176,7 +177,8 @@ public final class SessionPolicy {
     try {
       return judgeOrFail(message, at);
     } catch (RuntimeException e) {
-      log.error("policy evaluation failed; the statement is refused", e);
+      SessionMdc.run(
+          sessionId, () -> log.error("policy evaluation failed; the statement is refused", e));
       ErrorResponse error =
           ErrorResponse.error(
               "XX000",
@@ -755,7 +757,7 @@ public final class SessionPolicy {
       statement.kinds().forEach(kind -> kinds.add(kind.policyName()));
       texts.add(statement.text());
     }
-    AuditLog.decision(
+    DecisionEvent event =
         new DecisionEvent(
             at,
             identity.subject(),
@@ -766,6 +768,7 @@ public final class SessionPolicy {
             verdict.policyVersion(),
             kinds,
             verdict.reason(),
-            texts));
+            texts);
+    SessionMdc.run(sessionId, () -> AuditLog.decision(event));
   }
 }

@@ -394,5 +394,9 @@ public final class SessionReplay {
     public void completed(StatementCompleted event) {
       results.add(event);
     }
+
+    /** A replay's results are not the gateway's traffic: its metrics do not count them. */
+    @Override
+    public void masked(int values) {}
   }
 }

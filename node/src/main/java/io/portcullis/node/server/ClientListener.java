@@ -10,6 +10,7 @@ import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.portcullis.node.config.GatewaySettings;
+import io.portcullis.node.metrics.GatewayMetrics;
 import io.portcullis.node.session.StartupNegotiation;
 import io.portcullis.protocol.FrontendDecoder;
 import io.portcullis.protocol.MessageEncoder;
@@ -34,11 +35,14 @@ public final class ClientListener implements AutoCloseable {
       EventLoopGroup acceptors,
       EventLoopGroup workers,
       NettyTransport transport,
-      StartupHandler.SessionFactory sessions)
+      StartupHandler.SessionFactory sessions,
+      GatewayMetrics metrics)
       throws InterruptedException, SSLException {
     Optional<SslContext> tls = serverTls(settings.listener());
     StartupNegotiation negotiation = new StartupNegotiation(settings.startup(), settings.targets());
     GatewaySettings.Limits limits = settings.limits();
+    ClientTraffic.Bytes bytes = new ClientTraffic.Bytes(metrics);
+    ClientTraffic.Errors errors = new ClientTraffic.Errors(metrics);
     Channel channel =
         new ServerBootstrap()
             .group(acceptors, workers)
@@ -51,6 +55,7 @@ public final class ClientListener implements AutoCloseable {
                   protected void initChannel(SocketChannel client) {
                     client
                         .pipeline()
+                        .addLast("bytes", bytes)
                         .addLast(
                             "decoder",
                             new FrontendDecoder(
@@ -58,6 +63,7 @@ public final class ClientListener implements AutoCloseable {
                                 limits.maxAuthenticationMessageBytes()))
                         .addLast("errors", ProtocolErrorHandler.INSTANCE)
                         .addLast("encoder", MessageEncoder.INSTANCE)
+                        .addLast("error-count", errors)
                         .addLast("startup", new StartupHandler(tls, negotiation, sessions));
                   }
                 })

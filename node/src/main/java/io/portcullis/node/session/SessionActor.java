@@ -3,6 +3,7 @@ package io.portcullis.node.session;
 import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslHandler;
 import io.portcullis.node.audit.AuditLog;
+import io.portcullis.node.audit.SessionMdc;
 import io.portcullis.node.audit.SessionRecorder;
 import io.portcullis.node.control.SessionControl;
 import io.portcullis.node.masking.ExemptionEvent;
@@ -37,6 +38,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
@@ -91,6 +93,7 @@ public final class SessionActor {
   private static final Duration MAX_TIMER = Duration.ofDays(1);
 
   private final ActorContext<Command> context;
+  private final String sessionId;
   private final Channel client;
   private final Accepted startup;
   private final SessionServices services;
@@ -100,22 +103,35 @@ public final class SessionActor {
   private UpstreamConnection upstream;
   private int processId;
   private int secretKey;
-  private String sessionId;
   private ActorRef<SessionJournal.Command> journal;
   private SessionRecorder recorder;
 
   private SessionActor(
-      ActorContext<Command> context, Channel client, Accepted startup, SessionServices services) {
+      ActorContext<Command> context,
+      String sessionId,
+      Channel client,
+      Accepted startup,
+      SessionServices services) {
     this.context = context;
+    this.sessionId = sessionId;
     this.client = client;
     this.startup = startup;
     this.services = services;
   }
 
+  /**
+   * Every line the actor logs carries the session's id, from the first (a connection that never
+   * becomes a session has one too, found only in the log).
+   */
   public static Behavior<Command> create(
       Channel client, Accepted startup, SessionServices services) {
-    return Behaviors.setup(
-        context -> new SessionActor(context, client, startup, services).authenticate());
+    String sessionId = UUID.randomUUID().toString();
+    return Behaviors.withMdc(
+        Command.class,
+        Map.of(SessionMdc.KEY, sessionId),
+        Behaviors.setup(
+            context ->
+                new SessionActor(context, sessionId, client, startup, services).authenticate()));
   }
 
   private Behavior<Command> authenticate() {
@@ -191,7 +207,6 @@ public final class SessionActor {
 
   /** The node's session control hands out the BackendKeyData that cancels and ends it. */
   private Behavior<Command> register() {
-    sessionId = UUID.randomUUID().toString();
     context.ask(
         SessionControl.Registration.class,
         services.control(),
@@ -267,7 +282,8 @@ public final class SessionActor {
             journal,
             context.getSystem(),
             services.audit().writeTimeout(),
-            services.audit().sampleLimits());
+            services.audit().sampleLimits(),
+            services.metrics());
     context.pipeToSelf(
         recorder.append(List.of(opened())),
         (done, failure) ->
@@ -357,13 +373,15 @@ public final class SessionActor {
     scheduleCredentialExpiry();
     context.pipeToSelf(
         SessionPipeline.run(
+            sessionId,
             client,
             connection.channel(),
             greeting,
             List.copyOf(pending),
-            services.stages().create(sessionPolicy(sessionId), recorder, masking(sessionId)),
+            services.stages().create(sessionPolicy(), recorder, masking(), services.metrics()),
             services.dispatchers().on(client.eventLoop()),
-            Materializer.matFromSystem(context.getSystem())),
+            Materializer.matFromSystem(context.getSystem()),
+            services.metrics()),
         (done, failure) -> new PipelineEnded());
     return Behaviors.receive(Command.class)
         .onMessage(
@@ -418,7 +436,7 @@ public final class SessionActor {
     return credentialExpiry.orElseThrow().plus(services.lifetime().graceAfterTokenExpiry());
   }
 
-  private SessionPolicy sessionPolicy(String sessionId) {
+  private SessionPolicy sessionPolicy() {
     SessionPolicy policy =
         new SessionPolicy(
             sessionId,
@@ -449,7 +467,7 @@ public final class SessionActor {
     };
   }
 
-  private MaskingStage masking(String sessionId) {
+  private MaskingStage masking() {
     String target = startup.target().name();
     ResultMasker masker =
         new ResultMasker(
@@ -457,16 +475,19 @@ public final class SessionActor {
                 services.policy(),
                 identity,
                 (policy, exempt) ->
-                    AuditLog.maskingExemption(
-                        new ExemptionEvent(
-                            Instant.now(),
-                            sessionId,
-                            identity.subject(),
-                            identity.issuer(),
-                            identity.groups(),
-                            target,
-                            policy.version(),
-                            exempt))),
+                    SessionMdc.run(
+                        sessionId,
+                        () ->
+                            AuditLog.maskingExemption(
+                                new ExemptionEvent(
+                                    Instant.now(),
+                                    sessionId,
+                                    identity.subject(),
+                                    identity.issuer(),
+                                    identity.groups(),
+                                    target,
+                                    policy.version(),
+                                    exempt)))),
             () -> services.catalogs().current(target),
             services.analyzer(),
             services.masker(),

@@ -5,6 +5,7 @@ import io.portcullis.node.audit.FailedLogins;
 import io.portcullis.node.config.AuditSettings;
 import io.portcullis.node.control.SessionControl;
 import io.portcullis.node.masking.Lineages;
+import io.portcullis.node.metrics.GatewayMetrics;
 import io.portcullis.node.pipeline.EventLoopDispatchers;
 import io.portcullis.node.pipeline.SessionStages;
 import io.portcullis.node.policy.PolicySource;
@@ -35,4 +36,5 @@ public record SessionServices(
     SessionStages.Factory stages,
     EventLoopDispatchers dispatchers,
     SessionLifetime lifetime,
-    int maxMessageBytes) {}
+    int maxMessageBytes,
+    GatewayMetrics metrics) {}

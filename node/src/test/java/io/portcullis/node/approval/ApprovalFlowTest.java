@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.portcullis.node.GatewayNode;
 import io.portcullis.node.testing.AdminClient;
 import io.portcullis.node.testing.Cli;
+import io.portcullis.node.testing.MetricsScrape;
 import io.portcullis.node.testing.TestGateway;
 import io.portcullis.node.testing.TestPostgres;
 import io.portcullis.policy.identity.DevIssuer;
@@ -166,6 +167,8 @@ class ApprovalFlowTest {
         Statement statement = bot.createStatement();
         Connection other = agent();
         Statement otherStatement = other.createStatement()) {
+      MetricsScrape before = MetricsScrape.of(gateway.managementPort());
+      long holding = System.nanoTime();
       CompletableFuture<List<String>> held =
           CompletableFuture.supplyAsync(
               () -> {
@@ -190,6 +193,14 @@ class ApprovalFlowTest {
           admin.post("/api/v1/approvals/" + id + "/approve", carol, "{\"reason\":\"ticket 4711\"}");
       assertThat(approved.status()).isEqualTo(200);
       assertThat(held.get(10, TimeUnit.SECONDS)).containsExactly("pii-1");
+      double waited = (System.nanoTime() - holding) / 1e9;
+      MetricsScrape after = MetricsScrape.of(gateway.managementPort());
+      assertThat(after.since(before, "portcullis_statements_total", "decision", "review"))
+          .isEqualTo(1);
+      assertThat(after.since(before, "portcullis_approval_wait_seconds_count")).isEqualTo(1);
+      assertThat(after.since(before, "portcullis_approval_wait_seconds_sum"))
+          .isPositive()
+          .isLessThanOrEqualTo(waited);
       SQLWarning warning = statement.getWarnings();
       assertThat(warning != null).as("the client was told").isTrue();
       assertThat(warning.getMessage())

@@ -80,6 +80,9 @@ public class MaskingBenchmark {
         public void completed(StatementCompleted event) {
           throw new AssertionError("nothing is journaled here");
         }
+
+        @Override
+        public void masked(int values) {}
       };
 
   private ResultMasker unprotected;

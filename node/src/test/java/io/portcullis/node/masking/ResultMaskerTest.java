@@ -58,6 +58,9 @@ class ResultMaskerTest {
   /** Statements numbered from 1 as they are sent; what each returned, as the journal gets it. */
   private final List<StatementCompleted> completed = new ArrayList<>();
 
+  /** How many values the masker reported replacing. */
+  private int masked;
+
   private final Completions completions =
       new Completions() {
         private long statements;
@@ -75,6 +78,11 @@ class ResultMaskerTest {
         @Override
         public void completed(StatementCompleted event) {
           completed.add(event);
+        }
+
+        @Override
+        public void masked(int values) {
+          masked += values;
         }
       };
 
@@ -155,6 +163,16 @@ class ResultMaskerTest {
         assertThat(seen).as("a rule added by a reload").containsExactly("****", "****");
       }
     }
+  }
+
+  @Test
+  void reportsHowManyValuesItReplaced() {
+    front(new FrontendMessage.Query("SELECT name, ssn FROM bank.customers"));
+    back(NAME_AND_SSN);
+    back(row("Alice", "123-45-6789"));
+    back(row("Bob", null));
+    back(row("Carol", "345-67-8912"));
+    assertThat(masked).as("two SSNs; a NULL stays NULL and is not counted").isEqualTo(2);
   }
 
   @Test

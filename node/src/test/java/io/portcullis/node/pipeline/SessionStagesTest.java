@@ -69,7 +69,8 @@ class SessionStagesTest {
                           }
                           return message;
                         })));
-    gateway = GatewayNode.start(TestGateway.config(""), (policy, recorder, masking) -> stages);
+    gateway =
+        GatewayNode.start(TestGateway.config(""), (policy, recorder, masking, metrics) -> stages);
   }
 
   @AfterAll

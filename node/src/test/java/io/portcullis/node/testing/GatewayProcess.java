@@ -86,6 +86,8 @@ public final class GatewayProcess implements AutoCloseable {
     if (jar.isEmpty()) {
       command.addAll(
           List.of(
+              // Logs as the jar does (logback.xml, PORTCULLIS_LOG_*), not as the tests do.
+              "-Dlogback.configurationFile=" + GatewayProcess.class.getResource("/logback.xml"),
               "-cp",
               System.getProperty("java.class.path"),
               "io.portcullis.node.cli.PortcullisCommand"));
