@@ -206,6 +206,11 @@ public final class Approval
     } else if (status == ApprovalStatus.DENIED) {
       ApprovalRound.Decision denial = round.denial().orElseThrow();
       claim.replyTo().tell(new Refused(id, status, denial.reason(), List.of(denial.approver())));
+    } else if (status == ApprovalStatus.EXECUTED
+        && round.executedBy().equals(Optional.of(claim.sessionId()))) {
+      // The same session claims again: the answer to its claim was lost (the entity was moving
+      // to another node), and its statement has not run yet.
+      claim.replyTo().tell(cleared(round));
     } else if (status == ApprovalStatus.EXECUTED) {
       claim
           .replyTo()
@@ -234,11 +239,7 @@ public final class Approval
   /** An approved request lets its statement run: once, or as often as a grant's window lasts. */
   private Effect<ApprovalEvent, ApprovalState> clear(
       ApprovalRound round, String sessionId, Instant now, ActorRef<Outcome> replyTo) {
-    Cleared cleared =
-        new Cleared(
-            round.id(entityId).toString(),
-            round.approvers(),
-            round.request().terms().grant().flatMap(grant -> round.approvalValidUntil()));
+    Cleared cleared = cleared(round);
     if (round.request().terms().grant().isPresent()) {
       replyTo.tell(cleared);
       return Effect().none();
@@ -246,6 +247,13 @@ public final class Approval
     return Effect()
         .persist(new ApprovalEvent.Executed(round.number(), sessionId, now))
         .thenReply(replyTo, updated -> cleared);
+  }
+
+  private Cleared cleared(ApprovalRound round) {
+    return new Cleared(
+        round.id(entityId).toString(),
+        round.approvers(),
+        round.request().terms().grant().flatMap(grant -> round.approvalValidUntil()));
   }
 
   private Effect<ApprovalEvent, ApprovalState> decide(ApprovalState state, Decide decide) {

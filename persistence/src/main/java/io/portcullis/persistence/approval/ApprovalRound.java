@@ -11,6 +11,7 @@ import java.util.Optional;
  *
  * @param expiredAt when an {@code Expired} event closed it; a request past its time counts as
  *     expired before that event is written (see {@link #status})
+ * @param executedBy the session that ran the approved statement
  */
 public record ApprovalRound(
     int number,
@@ -19,7 +20,8 @@ public record ApprovalRound(
     Instant expiresAt,
     List<Decision> decisions,
     Optional<Instant> expiredAt,
-    Optional<Instant> executedAt) {
+    Optional<Instant> executedAt,
+    Optional<String> executedBy) {
 
   public record Decision(Identity approver, boolean approve, String reason, Instant at) {}
 
@@ -30,7 +32,14 @@ public record ApprovalRound(
   static ApprovalRound requested(
       int number, ApprovalRequest request, Instant requestedAt, Instant expiresAt) {
     return new ApprovalRound(
-        number, request, requestedAt, expiresAt, List.of(), Optional.empty(), Optional.empty());
+        number,
+        request,
+        requestedAt,
+        expiresAt,
+        List.of(),
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty());
   }
 
   public ApprovalId id(String entityId) {
@@ -40,17 +49,32 @@ public record ApprovalRound(
   ApprovalRound decided(Decision decision) {
     List<Decision> all = new ArrayList<>(decisions);
     all.add(decision);
-    return new ApprovalRound(number, request, requestedAt, expiresAt, all, expiredAt, executedAt);
+    return new ApprovalRound(
+        number, request, requestedAt, expiresAt, all, expiredAt, executedAt, executedBy);
   }
 
   ApprovalRound expired(Instant at) {
     return new ApprovalRound(
-        number, request, requestedAt, expiresAt, decisions, Optional.of(at), executedAt);
+        number,
+        request,
+        requestedAt,
+        expiresAt,
+        decisions,
+        Optional.of(at),
+        executedAt,
+        executedBy);
   }
 
-  ApprovalRound executed(Instant at) {
+  ApprovalRound executed(String sessionId, Instant at) {
     return new ApprovalRound(
-        number, request, requestedAt, expiresAt, decisions, expiredAt, Optional.of(at));
+        number,
+        request,
+        requestedAt,
+        expiresAt,
+        decisions,
+        expiredAt,
+        Optional.of(at),
+        Optional.of(sessionId));
   }
 
   /** When the last required approver approved. */

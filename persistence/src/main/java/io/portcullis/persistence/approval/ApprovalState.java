@@ -49,7 +49,8 @@ public record ApprovalState(String entityId, List<ApprovalRound> rounds)
     } else if (event instanceof ApprovalEvent.Expired expired) {
       changed = round.expired(expired.at());
     } else {
-      changed = round.executed(((ApprovalEvent.Executed) event).at());
+      ApprovalEvent.Executed executed = (ApprovalEvent.Executed) event;
+      changed = round.executed(executed.sessionId(), executed.at());
     }
     List<ApprovalRound> all = new ArrayList<>(rounds);
     all.set(event.round() - 1, changed);

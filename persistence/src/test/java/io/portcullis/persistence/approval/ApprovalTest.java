@@ -118,6 +118,30 @@ class ApprovalTest {
   }
 
   @Test
+  void aSessionWhoseClaimAnswerWasLostIsClearedAgainAndNobodyElseIs() {
+    ApprovalRequest request = start(terms(1, Duration.ofMinutes(10), Optional.empty()));
+    Approval.Pending pending = (Approval.Pending) submit(request);
+    decide(pending.approvalId(), CAROL, true, "ok");
+    ApprovalId id = ApprovalId.parse(pending.approvalId()).orElseThrow();
+
+    assertThat(claim(id, "session-1")).isInstanceOf(Approval.Cleared.class);
+    assertThat(claim(id, "session-1"))
+        .as("the same session again: its first answer was lost")
+        .isInstanceOf(Approval.Cleared.class);
+    assertThat(claim(id, "session-2"))
+        .as("another session: the statement has run")
+        .isInstanceOf(Approval.Refused.class);
+    entity.restart();
+    assertThat(claim(id, "session-1")).isInstanceOf(Approval.Cleared.class);
+  }
+
+  private Approval.Outcome claim(ApprovalId id, String sessionId) {
+    return entity
+        .<Approval.Outcome>runCommand(replyTo -> new Approval.Claim(id, sessionId, replyTo))
+        .reply();
+  }
+
+  @Test
   void approversMustBeOthersInTheRightGroupsAndDistinct() {
     ApprovalRequest request = start(terms(2, Duration.ofMinutes(10), Optional.empty()));
     String id = ((Approval.Pending) submit(request)).approvalId();
