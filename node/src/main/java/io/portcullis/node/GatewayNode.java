@@ -141,7 +141,7 @@ public final class GatewayNode implements AutoCloseable {
               + "); check portcullis.journal",
           e);
     }
-    Duration drainDeadline = config.getDuration("portcullis.shutdown.drain-deadline");
+    Duration drainDeadline = settings.cluster().drainDeadline();
     ActorSystem<Void> system =
         ActorSystem.create(
             Behaviors.empty(), "portcullis", drainFits(journal.applyTo(config), drainDeadline));
@@ -152,7 +152,7 @@ public final class GatewayNode implements AutoCloseable {
           .scheduleWithFixedDelay(
               reload, reload, policy::reloadIfChanged, system.executionContext());
       int managementPort = startManagement(system);
-      joinCluster(system);
+      joinCluster(system, settings.cluster().discovery());
       ClusterPolicy.start(system, policy, Cluster.get(system).selfMember().address().toString());
       AuditIndexing.start(
           system, journal, config.getDuration("portcullis.journal.index-poll-interval"));
@@ -342,16 +342,12 @@ public final class GatewayNode implements AutoCloseable {
     }
   }
 
-  private static void joinCluster(ActorSystem<Void> system) throws InterruptedException {
+  private static void joinCluster(ActorSystem<Void> system, GatewaySettings.Discovery discovery)
+      throws InterruptedException {
     Cluster cluster = Cluster.get(system);
-    Config config = system.settings().config();
-    String discovery = config.getString("portcullis.cluster.discovery");
-    if (discovery.equals("kubernetes-api")) {
+    if (discovery == GatewaySettings.Discovery.KUBERNETES_API) {
       ClusterBootstrap.get(system).start();
-    } else if (!discovery.equals("seed-nodes")) {
-      throw new ConfigException.BadValue(
-          "portcullis.cluster.discovery", "must be seed-nodes or kubernetes-api");
-    } else if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+    } else if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
     Instant deadline = Instant.now().plus(CLUSTER_JOIN_TIMEOUT);

@@ -27,7 +27,8 @@ public record GatewaySettings(
     AdminSettings admin,
     Optional<OidcAuthenticator> approverTokens,
     WebhookSettings webhooks,
-    Map<String, TargetSettings> targets) {
+    Map<String, TargetSettings> targets,
+    ClusterSettings cluster) {
 
   /**
    * The admin HTTP API (approvals, audit queries), served over TLS when a certificate and key are
@@ -80,6 +81,20 @@ public record GatewaySettings(
     }
   }
 
+  /**
+   * How the node finds the others, and how long it lets sessions finish when it stops.
+   *
+   * @param drainDeadline 0 ends open sessions at once
+   */
+  public record ClusterSettings(Discovery discovery, java.time.Duration drainDeadline) {}
+
+  public enum Discovery {
+    /** {@code pekko.cluster.seed-nodes}; none means a cluster of one. */
+    SEED_NODES,
+    /** Pekko Management Cluster Bootstrap over the Kubernetes API. */
+    KUBERNETES_API
+  }
+
   public record Limits(
       int maxStartupPacketBytes, int maxAuthenticationMessageBytes, int maxMessageBytes) {}
 
@@ -121,12 +136,30 @@ public record GatewaySettings(
             admin(config.getConfig("admin")),
             oidc,
             WebhookSettings.from(config.getConfig("approvals")),
-            targets(config.getConfig("targets"), config.getConfig("target-defaults")));
+            targets(config.getConfig("targets"), config.getConfig("target-defaults")),
+            cluster(config));
     if (settings.targets.isEmpty()) {
       throw new ConfigException.BadValue(
           "portcullis.targets", "at least one upstream target must be configured");
     }
     return settings;
+  }
+
+  private static ClusterSettings cluster(Config config) {
+    String discovery = config.getString("cluster.discovery");
+    java.time.Duration drain = config.getDuration("shutdown.drain-deadline");
+    if (drain.isNegative()) {
+      throw new ConfigException.BadValue(
+          "portcullis.shutdown.drain-deadline", "must not be negative");
+    }
+    return switch (discovery) {
+      case "seed-nodes" -> new ClusterSettings(Discovery.SEED_NODES, drain);
+      case "kubernetes-api" -> new ClusterSettings(Discovery.KUBERNETES_API, drain);
+      default ->
+          throw new ConfigException.BadValue(
+              "portcullis.cluster.discovery",
+              "'" + discovery + "' is not seed-nodes or kubernetes-api");
+    };
   }
 
   private static PolicySettings policy(Config config) {

@@ -10,6 +10,7 @@ import io.portcullis.node.testing.TestGateway;
 import io.portcullis.persistence.journal.JournalDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,6 +61,22 @@ class GatewaySettingsTest {
     TargetSettings main =
         load(MAIN + "portcullis.targets.main.password = hunter2").targets().get("main");
     assertThat(main.toString()).doesNotContain("hunter2");
+  }
+
+  @Test
+  void clusterDiscoveryIsSeedNodesOrKubernetesAndTheDrainDeadlineNotNegative() {
+    assertThat(load("").cluster())
+        .isEqualTo(
+            new GatewaySettings.ClusterSettings(
+                GatewaySettings.Discovery.SEED_NODES, Duration.ofSeconds(30)));
+    assertThat(load("portcullis.cluster.discovery = kubernetes-api").cluster().discovery())
+        .isEqualTo(GatewaySettings.Discovery.KUBERNETES_API);
+    assertThatThrownBy(() -> load("portcullis.cluster.discovery = dns"))
+        .isInstanceOf(ConfigException.BadValue.class)
+        .hasMessageContaining("portcullis.cluster.discovery");
+    assertThatThrownBy(() -> load("portcullis.shutdown.drain-deadline = -1s"))
+        .isInstanceOf(ConfigException.BadValue.class)
+        .hasMessageContaining("drain-deadline");
   }
 
   @Test
