@@ -192,6 +192,22 @@ class AuditIndexTest {
   }
 
   @Test
+  void theIndexIsTheSameWhetherAStatementsEventsShareABatchOrNot() throws Exception {
+    List<List<String>> dumps = new ArrayList<>();
+    for (int batchSize : List.of(1, 2, 3, 1_000)) {
+      freshJournal();
+      try (Connection c = db()) {
+        JournalRows.insert(c, journal.session("s-alice", alice()));
+        JournalRows.insert(c, journal.session("s-bob", bob()));
+        new AuditIndexer(serialization, batchSize, Duration.ofSeconds(1)).catchUp(c);
+        dumps.add(dump(c));
+      }
+    }
+    assertThat(dumps.get(0)).hasSizeGreaterThan(5);
+    assertThat(dumps).allMatch(dump -> dump.equals(dumps.get(0)));
+  }
+
+  @Test
   void stopsAtAnOrderingGapUntilItFillsOrTimesOut() throws Exception {
     List<JournalRows.Row> rows = journal.session("s-alice", alice());
     try (Connection c = db()) {

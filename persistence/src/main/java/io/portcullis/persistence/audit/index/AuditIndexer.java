@@ -15,6 +15,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -266,8 +267,12 @@ public final class AuditIndexer {
   /**
    * A batch's writes, one JDBC batch per kind, run in the order of the kinds: a statement's row
    * exists before its decision and result are set. Within a kind, writes keep the journal's order.
-   * Each write is idempotent: inserts skip rows that exist, updates set values, and a result is
-   * added only once (guarded by the sequence number of the last result counted).
+   * A statement received in this batch is written as one row with whatever of its decision,
+   * approval and result the batch also holds (usually all of them), and each session's statement
+   * count once per batch: the index's cost is then about one row per statement. Events of
+   * statements received in an earlier batch update their rows. Each write is idempotent: inserts
+   * skip rows that exist, updates set values, and a result is added only once (guarded by the
+   * sequence number of the last result counted).
    */
   private static final class Writes implements AutoCloseable {
 
@@ -280,8 +285,14 @@ public final class AuditIndexer {
               + " (SELECT 1 FROM \"audit_sessions\" WHERE \"session\" = ?)"),
       STATEMENT(
           "INSERT INTO \"audit_statements\" (\"session\", \"statement\", \"at\", \"protocol\","
-              + " \"sql_text\", \"subject\", \"target\", \"client_address\")"
-              + " SELECT ?, ?, ?, ?, ?, s.\"subject\", s.\"target\", s.\"client_address\""
+              + " \"sql_text\", \"decision\", \"rules_json\", \"policy_version\", \"tables_json\","
+              + " \"approval_id\", \"approval_outcome\", \"approvers_json\", \"command_tag\","
+              + " \"row_count\", \"duration_micros\", \"sqlstate\", \"result_digest\","
+              + " \"completed_seq\", \"subject\", \"target\", \"client_address\")"
+              // Typed: a null bound for a number column is sent as VARCHAR.
+              + " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS BIGINT),"
+              + " CAST(? AS BIGINT), ?, ?, CAST(? AS BIGINT),"
+              + " s.\"subject\", s.\"target\", s.\"client_address\""
               + " FROM \"audit_sessions\" s WHERE s.\"session\" = ? AND NOT EXISTS"
               + " (SELECT 1 FROM \"audit_statements\" WHERE \"session\" = ? AND \"statement\" = ?)"),
       STATEMENT_COUNT(
@@ -317,8 +328,39 @@ public final class AuditIndexer {
       }
     }
 
+    private record Key(String session, long statement) {}
+
+    /** A statement received in this batch, with what the batch says about it since. */
+    private static final class Row {
+      final SessionEvent.StatementReceived received;
+      SessionEvent.PolicyDecided decided;
+      SessionEvent.ApprovalResolved resolved;
+      String commandTag;
+      Long rows;
+      Long durationMicros;
+      String sqlState;
+      String resultDigest;
+      long completedSeq;
+
+      Row(SessionEvent.StatementReceived received) {
+        this.received = received;
+      }
+
+      /** As the RESULT update would add it to the row. */
+      void add(long sequenceNumber, SessionEvent.StatementCompleted e) {
+        commandTag = e.commandTag().orElse(commandTag);
+        rows = (rows == null ? 0 : rows) + e.rows();
+        durationMicros = (durationMicros == null ? 0 : durationMicros) + e.durationMicros();
+        sqlState = sqlState != null ? sqlState : e.sqlState().orElse(null);
+        resultDigest = e.resultDigest();
+        completedSeq = sequenceNumber;
+      }
+    }
+
     private final Connection connection;
     private final Map<Kind, PreparedStatement> statements = new EnumMap<>(Kind.class);
+    private final Map<Key, Row> received = new LinkedHashMap<>();
+    private final Map<String, Long> statementCounts = new LinkedHashMap<>();
 
     Writes(Connection connection) {
       this.connection = connection;
@@ -342,21 +384,20 @@ public final class AuditIndexer {
           session);
     }
 
-    void received(String session, SessionEvent.StatementReceived e) throws SQLException {
-      add(
-          Kind.STATEMENT,
-          session,
-          e.statement(),
-          time(e.at()),
-          e.protocol(),
-          e.sql(),
-          session,
-          session,
-          e.statement());
-      add(Kind.STATEMENT_COUNT, e.statement(), session);
+    void received(String session, SessionEvent.StatementReceived e) {
+      received.put(new Key(session, e.statement()), new Row(e));
+      statementCounts.merge(session, e.statement(), Math::max);
     }
 
     void decided(String session, SessionEvent.PolicyDecided e) throws SQLException {
+      for (String table : e.tables()) {
+        add(Kind.TABLE, session, e.statement(), table, session, e.statement(), table);
+      }
+      Row row = received.get(new Key(session, e.statement()));
+      if (row != null) {
+        row.decided = e;
+        return;
+      }
       add(
           Kind.DECISION,
           e.decision(),
@@ -366,17 +407,24 @@ public final class AuditIndexer {
           e.approvalId().orElse(null),
           session,
           e.statement());
-      for (String table : e.tables()) {
-        add(Kind.TABLE, session, e.statement(), table, session, e.statement(), table);
-      }
     }
 
     void resolved(String session, SessionEvent.ApprovalResolved e) throws SQLException {
+      Row row = received.get(new Key(session, e.statement()));
+      if (row != null) {
+        row.resolved = e;
+        return;
+      }
       add(Kind.APPROVAL, e.outcome(), json(e.approvers()), session, e.statement());
     }
 
     void completed(String session, long sequenceNumber, SessionEvent.StatementCompleted e)
         throws SQLException {
+      Row row = received.get(new Key(session, e.statement()));
+      if (row != null) {
+        row.add(sequenceNumber, e);
+        return;
+      }
       add(
           Kind.RESULT,
           e.commandTag().orElse(null),
@@ -395,6 +443,39 @@ public final class AuditIndexer {
     }
 
     void execute() throws SQLException {
+      for (Map.Entry<Key, Row> entry : received.entrySet()) {
+        String session = entry.getKey().session();
+        Row row = entry.getValue();
+        SessionEvent.StatementReceived e = row.received;
+        SessionEvent.PolicyDecided decided = row.decided;
+        SessionEvent.ApprovalResolved resolved = row.resolved;
+        add(
+            Kind.STATEMENT,
+            session,
+            e.statement(),
+            time(e.at()),
+            e.protocol(),
+            e.sql(),
+            decided == null ? null : decided.decision(),
+            decided == null ? null : json(decided.rules()),
+            decided == null ? null : decided.policyVersion(),
+            decided == null ? null : json(decided.tables()),
+            decided == null ? null : decided.approvalId().orElse(null),
+            resolved == null ? null : resolved.outcome(),
+            resolved == null ? null : json(resolved.approvers()),
+            row.commandTag,
+            row.rows,
+            row.durationMicros,
+            row.sqlState,
+            row.resultDigest,
+            row.completedSeq,
+            session,
+            session,
+            e.statement());
+      }
+      for (Map.Entry<String, Long> count : statementCounts.entrySet()) {
+        add(Kind.STATEMENT_COUNT, count.getValue(), count.getKey());
+      }
       for (PreparedStatement statement : statements.values()) {
         statement.executeBatch();
       }
