@@ -1,5 +1,6 @@
 package io.portcullis.node.replay;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
@@ -11,6 +12,10 @@ import io.portcullis.node.upstream.UpstreamConnector;
 import io.portcullis.protocol.BackendMessage;
 import io.portcullis.protocol.FrontendMessage;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -27,16 +32,21 @@ import java.util.concurrent.TimeoutException;
  */
 public final class SandboxConnection implements AutoCloseable {
 
-  /** A message or the end of the connection, as the event loop hands them over. */
-  private sealed interface Received permits Message, Closed {}
+  /**
+   * What one read of the socket brought, or the end of the connection, as the event loop hands them
+   * over: a hand-over per read rather than per message, so that the replaying thread wakes once per
+   * answer.
+   */
+  private sealed interface Received permits Messages, Closed {}
 
-  private record Message(BackendMessage message) implements Received {}
+  private record Messages(List<BackendMessage> messages) implements Received {}
 
   private record Closed(Throwable cause) implements Received {}
 
   private final EventLoopGroup loop;
   private final UpstreamConnection connection;
   private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
+  private final Deque<BackendMessage> ready = new ArrayDeque<>();
   private final Duration timeout;
 
   private SandboxConnection(EventLoopGroup loop, UpstreamConnection connection, Duration timeout) {
@@ -49,14 +59,29 @@ public final class SandboxConnection implements AutoCloseable {
         .addLast(
             "replay",
             new ChannelInboundHandlerAdapter() {
+              private final List<BackendMessage> read = new ArrayList<>();
+
               @Override
               public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                received.add(new Message((BackendMessage) msg));
+                read.add((BackendMessage) msg);
+              }
+
+              @Override
+              public void channelReadComplete(ChannelHandlerContext ctx) {
+                handOver();
               }
 
               @Override
               public void channelInactive(ChannelHandlerContext ctx) {
+                handOver();
                 received.add(new Closed(null));
+              }
+
+              private void handOver() {
+                if (!read.isEmpty()) {
+                  received.add(new Messages(List.copyOf(read)));
+                  read.clear();
+                }
               }
 
               @Override
@@ -113,16 +138,25 @@ public final class SandboxConnection implements AutoCloseable {
     }
   }
 
-  /** Sends messages in one write. */
+  /** Sends messages in one write, handed to the event loop at once. */
   public void send(FrontendMessage... messages) {
-    for (FrontendMessage message : messages) {
-      connection.channel().write(message);
-    }
-    connection.channel().flush();
+    Channel channel = connection.channel();
+    channel
+        .eventLoop()
+        .execute(
+            () -> {
+              for (FrontendMessage message : messages) {
+                channel.write(message);
+              }
+              channel.flush();
+            });
   }
 
   /** The next message from the sandbox. */
   public BackendMessage next() throws SandboxException {
+    if (!ready.isEmpty()) {
+      return ready.poll();
+    }
     Received next;
     try {
       next = received.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -139,7 +173,8 @@ public final class SandboxConnection implements AutoCloseable {
           "the sandbox closed the connection"
               + (closed.cause() == null ? "" : ": " + closed.cause().getMessage()));
     }
-    return ((Message) next).message();
+    ready.addAll(((Messages) next).messages());
+    return ready.poll();
   }
 
   @Override
