@@ -14,6 +14,7 @@ import io.portcullis.node.testing.TestPostgres;
 import io.portcullis.persistence.audit.ChainCheck;
 import io.portcullis.persistence.audit.SessionEvent;
 import io.portcullis.policy.identity.DevIssuer;
+import io.portcullis.policy.rules.PolicyParser;
 import io.portcullis.protocol.BackendMessage;
 import io.portcullis.protocol.FrontendMessage;
 import java.net.ServerSocket;
@@ -426,6 +427,19 @@ class ClusterIT {
                     && denied.getMessage().contains("secrets are closed");
               }
             });
+    String changed = PolicyParser.parse("changed", POLICY + NO_SECRETS).version();
+    try (Connection j = TestPostgres.direct(JOURNAL_DB)) {
+      assertThat(
+              JournalContents.sessions(j).stream()
+                  .flatMap(List::stream)
+                  .map(ChainCheck.Stored::event)
+                  .filter(SessionEvent.PolicyDecided.class::isInstance)
+                  .map(SessionEvent.PolicyDecided.class::cast)
+                  .filter(decided -> decided.decision().equals("deny"))
+                  .map(SessionEvent.PolicyDecided::policyVersion))
+          .as("node 3 journals its refusals under the version that came from node 1")
+          .contains(changed);
+    }
   }
 
   @Test
