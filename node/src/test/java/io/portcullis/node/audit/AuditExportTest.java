@@ -28,11 +28,7 @@ class AuditExportTest {
 
   @Test
   void anExportOfAMillionStatementsStreamsInBoundedMemory() throws Exception {
-    try (Connection c = TestPostgres.direct("postgres");
-        Statement s = c.createStatement()) {
-      s.execute("DROP DATABASE IF EXISTS " + DATABASE + " WITH (FORCE)");
-      s.execute("CREATE DATABASE " + DATABASE);
-    }
+    TestPostgres.recreateDatabase(DATABASE);
     TestPostgres.Server pg = TestPostgres.server();
     new JournalDatabase(pg.jdbcUrl(DATABASE), pg.user(), pg.password(), true).ensureSchema();
     try (Connection c = TestPostgres.direct(DATABASE);

@@ -20,7 +20,6 @@ import io.portcullis.persistence.journal.JournalDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -70,11 +69,7 @@ class AuditIndexTest {
 
   @BeforeEach
   void freshJournal() throws SQLException {
-    try (Connection c = TestPostgres.direct("postgres");
-        Statement s = c.createStatement()) {
-      s.execute("DROP DATABASE IF EXISTS " + DATABASE + " WITH (FORCE)");
-      s.execute("CREATE DATABASE " + DATABASE);
-    }
+    TestPostgres.recreateDatabase(DATABASE);
     TestPostgres.Server pg = TestPostgres.server();
     new JournalDatabase(pg.jdbcUrl(DATABASE), pg.user(), pg.password(), true).ensureSchema();
   }

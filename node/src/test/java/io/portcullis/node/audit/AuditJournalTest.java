@@ -102,11 +102,7 @@ class AuditJournalTest {
 
   @BeforeAll
   static void start() throws Exception {
-    try (Connection c = TestPostgres.direct("postgres");
-        Statement s = c.createStatement()) {
-      s.execute("DROP DATABASE IF EXISTS " + JOURNAL_DB + " WITH (FORCE)");
-      s.execute("CREATE DATABASE " + JOURNAL_DB);
-    }
+    TestPostgres.recreateDatabase(JOURNAL_DB);
     try (Connection c = TestPostgres.direct();
         Statement s = c.createStatement()) {
       s.execute("DROP SCHEMA IF EXISTS audit_bank CASCADE");

@@ -47,11 +47,7 @@ class JournalDurabilityTest {
 
   @Test
   void everyStatementThatRanIsJournaledAfterAKillDashNine() throws Exception {
-    try (Connection c = TestPostgres.direct("postgres");
-        Statement s = c.createStatement()) {
-      s.execute("DROP DATABASE IF EXISTS " + JOURNAL_DB + " WITH (FORCE)");
-      s.execute("CREATE DATABASE " + JOURNAL_DB);
-    }
+    TestPostgres.recreateDatabase(JOURNAL_DB);
     try (Connection c = TestPostgres.direct();
         Statement s = c.createStatement()) {
       s.execute("DROP TABLE IF EXISTS durability_log");

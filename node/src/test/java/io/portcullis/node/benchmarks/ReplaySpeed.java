@@ -52,12 +52,8 @@ public final class ReplaySpeed {
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
     Path dir = Files.createTempDirectory("replay-bench");
     String journalDatabase = "portcullis_bench_replay_journal";
-    try (Connection c = TestPostgres.direct("postgres");
-        Statement s = c.createStatement()) {
-      for (String db : List.of(journalDatabase, SANDBOX)) {
-        s.execute("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
-        s.execute("CREATE DATABASE " + db);
-      }
+    for (String db : List.of(journalDatabase, SANDBOX)) {
+      TestPostgres.recreateDatabase(db);
     }
     for (String db : List.of(TestPostgres.DATABASE, SANDBOX)) {
       try (Connection c = TestPostgres.direct(db);

@@ -12,7 +12,6 @@ import io.portcullis.policy.rules.PolicyParser;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -58,11 +57,7 @@ public final class WhatIfJournal {
     String database = args[0];
     int sessions = Integer.parseInt(args[1]);
     int statements = Integer.parseInt(args[2]);
-    try (Connection c = TestPostgres.direct("postgres");
-        Statement s = c.createStatement()) {
-      s.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
-      s.execute("CREATE DATABASE " + database);
-    }
+    TestPostgres.recreateDatabase(database);
     TestPostgres.Server pg = TestPostgres.server();
     new JournalDatabase(pg.jdbcUrl(database), pg.user(), pg.password(), true).ensureSchema();
     ActorSystem<Void> system =

@@ -35,11 +35,7 @@ class PlanLineageTest {
 
   @BeforeAll
   static void createDatabase() throws SQLException {
-    try (Connection postgres = TestPostgres.direct("postgres");
-        Statement statement = postgres.createStatement()) {
-      statement.execute("DROP DATABASE IF EXISTS " + DATABASE + " WITH (FORCE)");
-      statement.execute("CREATE DATABASE " + DATABASE);
-    }
+    TestPostgres.recreateDatabase(DATABASE);
     connection = TestPostgres.direct(DATABASE);
     try (Statement statement = connection.createStatement()) {
       statement.execute(

@@ -90,14 +90,9 @@ public final class RecordedBank implements AutoCloseable {
   /** Creates the schema in the tests' database and in {@code sandboxes}, then records. */
   public static RecordedBank record(Path dir, String name, String... sandboxes) throws Exception {
     String journalDatabase = "portcullis_" + name + "_journal";
-    try (Connection c = TestPostgres.direct("postgres");
-        Statement s = c.createStatement()) {
-      s.execute("DROP DATABASE IF EXISTS " + journalDatabase + " WITH (FORCE)");
-      s.execute("CREATE DATABASE " + journalDatabase);
-      for (String sandbox : sandboxes) {
-        s.execute("DROP DATABASE IF EXISTS " + sandbox + " WITH (FORCE)");
-        s.execute("CREATE DATABASE " + sandbox);
-      }
+    TestPostgres.recreateDatabase(journalDatabase);
+    for (String sandbox : sandboxes) {
+      TestPostgres.recreateDatabase(sandbox);
     }
     try (Connection c = TestPostgres.direct();
         Statement s = c.createStatement()) {

@@ -56,6 +56,15 @@ public final class TestPostgres {
     return DriverManager.getConnection(s.jdbcUrl(database), props);
   }
 
+  /** Drops {@code database} if it exists, with its connections, and creates it empty. */
+  public static void recreateDatabase(String database) throws SQLException {
+    try (Connection postgres = direct("postgres");
+        Statement statement = postgres.createStatement()) {
+      statement.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+      statement.execute("CREATE DATABASE " + database);
+    }
+  }
+
   private static Server locate() {
     Map<String, String> env = System.getenv();
     String url = env.get("PORTCULLIS_TEST_PG_URL");
