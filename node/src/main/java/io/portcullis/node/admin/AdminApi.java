@@ -11,6 +11,7 @@ import io.portcullis.persistence.approval.Approval;
 import io.portcullis.persistence.approval.ApprovalId;
 import io.portcullis.persistence.approval.ApprovalStatus;
 import io.portcullis.persistence.approval.ApprovalView;
+import io.portcullis.persistence.audit.SessionEvent;
 import io.portcullis.persistence.audit.index.SessionQuery;
 import io.portcullis.persistence.audit.index.StatementExport;
 import io.portcullis.persistence.audit.index.TimeRange;
@@ -331,8 +332,11 @@ public final class AdminApi extends AllDirectives {
         events ->
             events.isEmpty()
                 ? error(StatusCodes.NOT_FOUND, "no session " + session + " in the journal")
-                : json(StatusCodes.OK, Map.of("session", session, "events", events)));
+                : json(StatusCodes.OK, new Timeline(session, events)));
   }
+
+  /** Typed, so that each event is written with its {@code type}. */
+  private record Timeline(String session, List<SessionEvent> events) {}
 
   private Route export(Map<String, String> parameters) {
     TimeRange range;

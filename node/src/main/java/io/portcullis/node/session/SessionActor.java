@@ -91,6 +91,7 @@ public final class SessionActor {
 
   private static final Duration REGISTRATION_TIMEOUT = Duration.ofSeconds(5);
   private static final Duration MAX_TIMER = Duration.ofDays(1);
+  private static final Duration PIPELINE_END_TIMEOUT = Duration.ofSeconds(5);
 
   private final ActorContext<Command> context;
   private final String sessionId;
@@ -527,10 +528,20 @@ public final class SessionActor {
   }
 
   /** Ends an active session with an error to the client, which the journal records. */
+  /**
+   * Tells the client why, closes its socket, and records the close once the pipeline has ended: it
+   * may still journal a statement it read before the close, and the session's record must end with
+   * SessionClosed.
+   */
   private Behavior<Command> ended(String sqlState, String message) {
     client.writeAndFlush(ErrorResponse.fatal(sqlState, message));
     LocalClose.close(client);
-    return closing(message);
+    context.scheduleOnce(PIPELINE_END_TIMEOUT, context.getSelf(), new PipelineEnded());
+    return Behaviors.receive(Command.class)
+        .onMessage(PipelineEnded.class, pipelineEnded -> closing(message))
+        .onAnyMessage(other -> Behaviors.same())
+        .onSignal(PostStop.class, this::closeChannels)
+        .build();
   }
 
   private Behavior<Command> fatal(String sqlState, String message) {

@@ -91,7 +91,9 @@ class EndSessionTest {
               () -> {
                 JsonNode events =
                     admin.get("/api/v1/audit/sessions/" + session, auditor).body().get("events");
-                assertThat(events.get(events.size() - 1).get("reason").asText())
+                JsonNode last = events.get(events.size() - 1);
+                assertThat(last.path("type").asText()).isEqualTo("SessionClosed");
+                assertThat(last.path("reason").asText())
                     .contains("ended by olga")
                     .contains("suspicious queries");
               });
