@@ -101,7 +101,7 @@ class EndSessionTest {
   }
 
   @Test
-  void onlyOperatorsMayEndSessionsAndAnUnknownIdIsNotFound() throws Exception {
+  void onlyOperatorsMayEndSessionsWithAJsonBodyAndAnUnknownIdIsNotFound() throws Exception {
     try (Connection c = connect("trent")) {
       String session = sessionOf("trent");
       assertThat(
@@ -112,6 +112,19 @@ class EndSessionTest {
                       "{}")
                   .status())
           .isEqualTo(403);
+      assertThat(c.createStatement().execute("SELECT 1")).isTrue();
+    }
+    try (Connection c = connect("trudy")) {
+      String session = sessionOf("trudy");
+      assertThat(
+              admin
+                  .post(
+                      "/api/v1/sessions/" + session + "/end",
+                      token("olga", Set.of("gateway-operator")),
+                      "{\"reason\": ")
+                  .status())
+          .as("a body that is not JSON")
+          .isEqualTo(400);
       assertThat(c.createStatement().execute("SELECT 1")).isTrue();
     }
     assertThat(
