@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.portcullis.node.testing.GatewayProcess;
+import io.portcullis.node.testing.JournalContents;
 import io.portcullis.node.testing.TestGateway;
 import io.portcullis.node.testing.TestPostgres;
+import io.portcullis.persistence.audit.SessionEvent;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -14,6 +16,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,7 +42,8 @@ class DrainTest {
             dir,
             "draining",
             TestGateway.hocon(
-                "portcullis.shutdown.drain-deadline = " + DEADLINE.toSeconds() + "s"))) {
+                "portcullis.shutdown.drain-deadline = %ds\nportcullis.journal.url = \"%s\""
+                    .formatted(DEADLINE.toSeconds(), journalUrl())))) {
       assertThat(node.management("/ready")).isEqualTo(200);
       assertThat(node.management("/alive")).isEqualTo(200);
       Connection inTransaction = DriverManager.getConnection(node.jdbcUrl(), "alice", "");
@@ -74,7 +78,23 @@ class DrainTest {
       assertThat(node.awaitExit(Duration.ofSeconds(20))).as(node.log()).isTrue();
       inTransaction.close();
       idle.close();
+      assertThat(node.log()).doesNotContain("Failed to persist");
     }
+    try (Connection journal = DriverManager.getConnection(journalUrl(), "portcullis", "")) {
+      List<SessionEvent> last =
+          JournalContents.sessions(journal).stream()
+              .map(events -> events.get(events.size() - 1).event())
+              .toList();
+      assertThat(last)
+          .as("both sessions' journals end with their close, written while the node drained")
+          .hasSize(2)
+          .allMatch(SessionEvent.SessionClosed.class::isInstance);
+    }
+  }
+
+  /** The single-node default: an embedded H2 file, which must stay open while the node drains. */
+  private String journalUrl() {
+    return "jdbc:h2:file:" + dir.resolve("journal").toAbsolutePath();
   }
 
   private static int rows() throws SQLException {

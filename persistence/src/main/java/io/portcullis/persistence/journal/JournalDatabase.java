@@ -107,7 +107,9 @@ public record JournalDatabase(String url, String user, String password, boolean 
   /**
    * The URL as connections use it: pgjdbc sends a batch of inserts as one multi-row INSERT; H2
    * writes each commit to its file before it returns (by default it acknowledges commits up to half
-   * a second before writing them, which a killed process would lose).
+   * a second before writing them, which a killed process would lose), and stays open at SIGTERM
+   * until the gateway has drained (by default its own shutdown hook closes it at once, and the
+   * drained sessions' last records and the ledger's last checkpoint failed).
    */
   private String connectionUrl() {
     if (kind(url) == Kind.POSTGRESQL) {
@@ -115,7 +117,10 @@ public record JournalDatabase(String url, String user, String password, boolean 
           ? url
           : url + (url.contains("?") ? "&" : "?") + "reWriteBatchedInserts=true";
     }
-    return url.toUpperCase(Locale.ROOT).contains("WRITE_DELAY") ? url : url + ";WRITE_DELAY=0";
+    String upper = url.toUpperCase(Locale.ROOT);
+    return url
+        + (upper.contains("WRITE_DELAY") ? "" : ";WRITE_DELAY=0")
+        + (upper.contains("DB_CLOSE_ON_EXIT") ? "" : ";DB_CLOSE_ON_EXIT=FALSE");
   }
 
   /**
