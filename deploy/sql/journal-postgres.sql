@@ -114,7 +114,13 @@ CREATE TABLE IF NOT EXISTS public.audit_statement_tables (
   PRIMARY KEY (session, statement, table_name)
 );
 
-CREATE INDEX IF NOT EXISTS audit_statement_tables_name_idx ON public.audit_statement_tables (table_name);
+-- By table, holding the whole key: the indexer's duplicate check (session, statement, table) then
+-- probes one entry whichever index the planner picks. An index on table_name alone (before
+-- 2026-11-26) was picked while the table was new and unanalysed, and every insert scanned it.
+DROP INDEX IF EXISTS public.audit_statement_tables_name_idx;
+
+CREATE INDEX IF NOT EXISTS audit_statement_tables_table_idx
+  ON public.audit_statement_tables (table_name, session, statement);
 
 -- How far the indexer has read event_journal, by its ordering; updated in the same transaction as
 -- the index rows.

@@ -112,7 +112,11 @@ CREATE TABLE IF NOT EXISTS PUBLIC."audit_statement_tables" (
   PRIMARY KEY ("session", "statement", "table_name")
 );
 
-CREATE INDEX IF NOT EXISTS "audit_statement_tables_name_idx" ON PUBLIC."audit_statement_tables" ("table_name");
+-- By table, holding the whole key, as in journal-postgres.sql.
+DROP INDEX IF EXISTS PUBLIC."audit_statement_tables_name_idx";
+
+CREATE INDEX IF NOT EXISTS "audit_statement_tables_table_idx"
+  ON PUBLIC."audit_statement_tables" ("table_name", "session", "statement");
 
 -- How far the indexer has read event_journal, by its ordering; updated in the same transaction as
 -- the index rows.
