@@ -26,6 +26,7 @@ import io.portcullis.persistence.audit.JournalReader;
 import io.portcullis.persistence.audit.ParameterSeal;
 import io.portcullis.persistence.audit.RecordedSession;
 import io.portcullis.persistence.audit.SessionEvent;
+import io.portcullis.persistence.audit.index.TimeRange;
 import io.portcullis.policy.masking.ValueMasker;
 import io.portcullis.policy.rules.Policy;
 import io.portcullis.policy.rules.PolicyException;
@@ -134,6 +135,14 @@ final class ReplayCommand extends AuditCommand.JournalCommand {
       throw new ParameterException(
           spec.commandLine(), "give a SESSION_ID, or select sessions with --since/--until/--user");
     }
+    if (since != null && until != null) {
+      try {
+        // Its check, with the message every audit command gives.
+        new TimeRange(since, until);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage());
+      }
+    }
     if (!admin.format.equals("text") && !admin.format.equals("json")) {
       throw new ParameterException(spec.commandLine(), "--format must be text or json");
     }
@@ -208,13 +217,18 @@ final class ReplayCommand extends AuditCommand.JournalCommand {
       AdminApi api = AdminApi.open(base(), admin, err);
       Map<String, Policy> policies = new HashMap<>();
       int exit = 0;
+      int matched = 0;
       int done = 0;
+      String progress = "";
       for (String id : sessions) {
         Optional<RecordedSession> recorded =
             RecordedSession.of(journal.events(id).stream().map(ChainCheck.Stored::event).toList());
         if (recorded.isEmpty() || !selected(recorded.get())) {
           continue;
         }
+        matched++;
+        erase(err, progress);
+        progress = "";
         if (session == null && (checkSession(journal, id).isPresent())) {
           err.println(
               "portcullis: skipping session " + id + ": " + checkSession(journal, id).get());
@@ -284,15 +298,26 @@ final class ReplayCommand extends AuditCommand.JournalCommand {
         exit = Math.max(exit, report.identical() ? 0 : 1);
         done++;
         if (session == null && System.console() != null) {
-          err.print("\rreplayed " + done + " sessions");
+          progress = "replayed " + done + " sessions";
+          err.print(progress);
           err.flush();
         }
       }
       if (session == null) {
-        if (System.console() != null) {
-          err.println();
+        erase(err, progress);
+        if (matched == 0) {
+          err.println(
+              "portcullis: no session in the journal was opened"
+                  + (user == null ? "" : " by '" + user + "'")
+                  + (since == null ? "" : " from " + since)
+                  + (until == null ? "" : " before " + until)
+                  + (user == null
+                      ? ""
+                      : "; users are matched exactly as their token or certificate named them"));
+          return 2;
         }
-        out.println(done + " sessions replayed");
+        // With --format json, standard output holds nothing but one report per line.
+        (admin.format.equals("json") ? err : out).println(done + " sessions replayed");
       }
       return exit;
     } catch (SandboxException e) {
@@ -306,6 +331,17 @@ final class ReplayCommand extends AuditCommand.JournalCommand {
     } finally {
       catalogs.close();
       blocking.shutdownNow();
+    }
+  }
+
+  /**
+   * Blanks the progress line: the reports and messages that follow it go to the same terminal, and
+   * would otherwise begin on it.
+   */
+  private static void erase(PrintWriter err, String progress) {
+    if (!progress.isEmpty()) {
+      err.print("\r" + " ".repeat(progress.length()) + "\r");
+      err.flush();
     }
   }
 

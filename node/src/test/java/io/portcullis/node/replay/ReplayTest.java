@@ -46,25 +46,10 @@ class ReplayTest {
     bank.close();
   }
 
-  private static Cli.Run replay(Path token, String... more) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "replay",
-                "--config",
-                bank.config.toString(),
-                "--url",
-                bank.adminUrl(),
-                "--token-file",
-                token.toString()));
-    args.addAll(List.of(more));
-    return Cli.portcullis(args.toArray(String[]::new));
-  }
-
   @Test
   void replayReproducesEveryRecordedResultAndRollsBack() throws Exception {
-    long replaysBefore = replayRecords();
-    Cli.Run run = replay(auditor, bank.session, "--target", RecordedBank.sandboxUrl(SANDBOX));
+    long replaysBefore = bank.replayRecords();
+    Cli.Run run = bank.replay(auditor, bank.session, "--target", RecordedBank.sandboxUrl(SANDBOX));
 
     assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
     assertThat(run.out())
@@ -83,7 +68,7 @@ class ReplayTest {
       rs.next();
       assertThat(rs.getInt(1)).as("the replay's writes were rolled back").isEqualTo(3);
     }
-    assertThat(replayRecords()).as("the replay is journaled").isEqualTo(replaysBefore + 1);
+    assertThat(bank.replayRecords()).as("the replay is journaled").isEqualTo(replaysBefore + 1);
     assertThat(lastReplayRecord()).contains("dana", bank.session, SANDBOX);
   }
 
@@ -95,7 +80,7 @@ class ReplayTest {
     }
     try {
       Cli.Run run =
-          replay(
+          bank.replay(
               auditor,
               bank.session,
               "--target",
@@ -133,7 +118,7 @@ class ReplayTest {
   @Test
   void onlyAuditorsAndReplayersMayReplay() throws Exception {
     Cli.Run run =
-        replay(
+        bank.replay(
             bank.tokenFile("mallory", Set.of("agents")),
             bank.session,
             "--target",
@@ -147,7 +132,8 @@ class ReplayTest {
   @Test
   void theGatewaysOwnTargetIsRefusedWithoutForce() {
     Cli.Run run =
-        replay(auditor, bank.session, "--target", RecordedBank.sandboxUrl(TestPostgres.DATABASE));
+        bank.replay(
+            auditor, bank.session, "--target", RecordedBank.sandboxUrl(TestPostgres.DATABASE));
 
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.err()).contains("is the database of the gateway's target 'main'", "--force");
@@ -156,12 +142,12 @@ class ReplayTest {
   @Test
   void unknownAndIncompleteSessionIdsAreRefused() {
     Cli.Run unknown =
-        replay(auditor, "no-such-session", "--target", RecordedBank.sandboxUrl(SANDBOX));
+        bank.replay(auditor, "no-such-session", "--target", RecordedBank.sandboxUrl(SANDBOX));
     assertThat(unknown.exitCode()).isEqualTo(2);
     assertThat(unknown.err()).contains("no session no-such-session in the journal");
 
     String prefix = bank.session.substring(0, 6);
-    Cli.Run incomplete = replay(auditor, prefix, "--target", RecordedBank.sandboxUrl(SANDBOX));
+    Cli.Run incomplete = bank.replay(auditor, prefix, "--target", RecordedBank.sandboxUrl(SANDBOX));
     assertThat(incomplete.exitCode()).isEqualTo(2);
     assertThat(incomplete.err()).contains(prefix + " is not a whole session id", bank.session);
   }
@@ -170,12 +156,12 @@ class ReplayTest {
   void anUnreachableSandboxOrOneWithAnotherSchemaIsRefused() {
     TestPostgres.Server pg = TestPostgres.server();
     Cli.Run unreachable =
-        replay(auditor, bank.session, "--target", "postgresql://postgres@127.0.0.1:1/sandbox");
+        bank.replay(auditor, bank.session, "--target", "postgresql://postgres@127.0.0.1:1/sandbox");
     assertThat(unreachable.exitCode()).isEqualTo(2);
     assertThat(unreachable.err()).contains("cannot connect to the sandbox at 127.0.0.1:1/sandbox");
 
     Cli.Run otherSchema =
-        replay(auditor, bank.session, "--target", RecordedBank.sandboxUrl("postgres"));
+        bank.replay(auditor, bank.session, "--target", RecordedBank.sandboxUrl("postgres"));
     assertThat(otherSchema.exitCode()).isEqualTo(2);
     assertThat(otherSchema.err())
         .contains("lacks replay_bank.customers", "its schema is not the recorded target's");
@@ -208,18 +194,6 @@ class ReplayTest {
         // the INSERT did not run, so the last read returns one row fewer than recorded
         .containsPattern("differs\\s+simple\\s+SELECT upper")
         .contains("12 statements: 4 identical, 1 differ, 1 denied (not run), 6 not replayable");
-  }
-
-  private static long replayRecords() throws Exception {
-    try (Connection c = TestPostgres.direct(bank.journalDatabase);
-        Statement s = c.createStatement();
-        ResultSet rs =
-            s.executeQuery(
-                "SELECT count(*) FROM event_journal WHERE persistence_id LIKE 'Replay|%'"
-                    + " AND event_ser_manifest LIKE '%ReplayRecorded'")) {
-      rs.next();
-      return rs.getLong(1);
-    }
   }
 
   /** The last replay record's payload: CBOR keeps its strings as UTF-8. */

@@ -3,6 +3,7 @@ package io.portcullis.node.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.portcullis.node.GatewayNode;
 import io.portcullis.persistence.audit.ChainCheck;
+import io.portcullis.persistence.audit.JournalReader;
 import io.portcullis.persistence.audit.SessionEvent;
 import io.portcullis.persistence.audit.SessionEvent.SessionClosed;
 import io.portcullis.persistence.audit.SessionEvent.StatementReceived;
@@ -18,11 +19,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.postgresql.copy.CopyManager;
 import org.postgresql.core.BaseConnection;
 
@@ -132,8 +135,18 @@ public final class RecordedBank implements AutoCloseable {
     Path config = dir.resolve("gateway.conf");
     Files.writeString(config, TestGateway.hocon(keys));
     try {
-      recordSession(gateway, issuer);
-      String session = await(() -> closedSession(journalDatabase));
+      recordBankSession(gateway, issuer);
+      String session =
+          await(
+              () ->
+                  closedSession(
+                      journalDatabase,
+                      events ->
+                          events.stream()
+                              .anyMatch(
+                                  e ->
+                                      e instanceof StatementReceived r
+                                          && r.sql().startsWith("DROP TABLE replay_bank"))));
       return new RecordedBank(gateway, issuer, config, journalDatabase, session, dir);
     } catch (Exception | Error e) {
       gateway.close();
@@ -149,6 +162,60 @@ public final class RecordedBank implements AutoCloseable {
     return file;
   }
 
+  /**
+   * Records one more session, of {@code subject}, running each statement over the simple protocol.
+   *
+   * @return its id, once the journal holds its end
+   */
+  public String recordSession(String subject, String... statements) throws Exception {
+    Set<String> before;
+    try (Connection journal = TestPostgres.direct(journalDatabase)) {
+      before = Set.copyOf(JournalContents.read(journal, JournalReader::sessions));
+    }
+    try (Connection c =
+            DriverManager.getConnection(TestGateway.jdbcUrl(gateway, ""), agent(issuer, subject));
+        Statement s = c.createStatement()) {
+      for (String sql : statements) {
+        s.execute(sql);
+      }
+    }
+    return await(
+        () ->
+            closedSession(
+                journalDatabase,
+                events ->
+                    !before.contains(((SessionEvent.SessionOpened) events.get(0)).session())));
+  }
+
+  /** Runs {@code portcullis replay} against this gateway and its journal, as {@code token}. */
+  public Cli.Run replay(Path token, String... args) {
+    List<String> all =
+        new ArrayList<>(
+            List.of(
+                "replay",
+                "--config",
+                config.toString(),
+                "--url",
+                adminUrl(),
+                "--token-file",
+                token.toString()));
+    all.addAll(List.of(args));
+    return Cli.portcullis(all.toArray(String[]::new));
+  }
+
+  /** How many replays the journal records. */
+  public long replayRecords() throws SQLException {
+    try (Connection c = TestPostgres.direct(journalDatabase);
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT count(*) FROM event_journal WHERE persistence_id LIKE 'Replay|%'"
+                    + " AND event_ser_manifest LIKE '%ReplayRecorded'")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
   public String adminUrl() {
     return "http://127.0.0.1:" + gateway.adminPort();
   }
@@ -158,16 +225,23 @@ public final class RecordedBank implements AutoCloseable {
     return "postgresql://" + pg.user() + "@" + pg.host() + ":" + pg.port() + "/" + database;
   }
 
-  private static void recordSession(GatewayNode gateway, DevIssuer issuer) throws Exception {
+  /** pgjdbc's login as an agent: only the statements a test runs are recorded. */
+  private static Properties agent(DevIssuer issuer, String subject) {
     Properties props = new Properties();
-    props.setProperty("user", "recon-bot");
+    props.setProperty("user", subject);
     props.setProperty(
         "password",
-        issuer.mint("recon-bot", Set.of("agents"), true, Duration.ofMinutes(5), "portcullis"));
-    props.setProperty("ApplicationName", "recon");
+        issuer.mint(subject, Set.of("agents"), true, Duration.ofMinutes(5), "portcullis"));
+    // Without it pgjdbc sets extra_float_digits by a statement of its own.
     props.setProperty("assumeMinServerVersion", "15");
     // Statements over the simple protocol, prepared statements over the extended one.
     props.setProperty("preferQueryMode", "extendedForPrepared");
+    return props;
+  }
+
+  private static void recordBankSession(GatewayNode gateway, DevIssuer issuer) throws Exception {
+    Properties props = agent(issuer, "recon-bot");
+    props.setProperty("ApplicationName", "recon");
     try (Connection c = DriverManager.getConnection(TestGateway.jdbcUrl(gateway, ""), props)) {
       try (Statement s = c.createStatement();
           ResultSet rs =
@@ -240,18 +314,14 @@ public final class RecordedBank implements AutoCloseable {
     }
   }
 
-  private static String closedSession(String journalDatabase) throws Exception {
+  /** The first session that {@code ours} picks out by its events, once it has closed. */
+  private static String closedSession(String journalDatabase, Predicate<List<SessionEvent>> ours)
+      throws Exception {
     try (Connection journal = TestPostgres.direct(journalDatabase)) {
-      for (List<ChainCheck.Stored<SessionEvent>> events : JournalContents.sessions(journal)) {
-        SessionEvent last = events.get(events.size() - 1).event();
-        boolean ours =
-            events.stream()
-                .anyMatch(
-                    e ->
-                        e.event() instanceof StatementReceived r
-                            && r.sql().startsWith("DROP TABLE replay_bank"));
-        if (ours && last instanceof SessionClosed) {
-          return ((SessionEvent.SessionOpened) events.get(0).event()).session();
+      for (List<ChainCheck.Stored<SessionEvent>> stored : JournalContents.sessions(journal)) {
+        List<SessionEvent> events = stored.stream().map(ChainCheck.Stored::event).toList();
+        if (ours.test(events) && events.get(events.size() - 1) instanceof SessionClosed) {
+          return ((SessionEvent.SessionOpened) events.get(0)).session();
         }
       }
     }
