@@ -3,8 +3,8 @@
 # PORTCULLIS_TEST_PG_URL (postgresql://user@host:port), like the tests.
 #
 #   bench/replay.sh                 # replay speed: N statements recorded through a gateway, then
-#                                   # run directly with pgjdbc and replayed, alternating; budget:
-#                                   # replay >= 0.5 x pgjdbc
+#                                   # run directly with pgjdbc and replayed, alternating, after 3
+#                                   # warm-up rounds; budget: median replay >= 0.5 x pgjdbc
 #   STATEMENTS=3000 ROUNDS=3 bench/replay.sh
 #   bench/replay.sh whatif          # generates a journal of 1,000,000 statements (10,000 sessions
 #                                   # of 100), then times `portcullis policy whatif` over it;
@@ -15,7 +15,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 : "${PORTCULLIS_TEST_PG_URL:?set PORTCULLIS_TEST_PG_URL=postgresql://user@host:port}"
 ./mvnw -o -B -q -Dfmt.skip test-compile dependency:build-classpath \
-  -Dmdep.outputFile=target/classpath.txt -pl node -am >/dev/null
+  -Dmdep.outputFile=target/classpath.txt -pl node -am
 classpath="node/target/test-classes:node/target/classes:$(cat node/target/classpath.txt)"
 for module in protocol policy persistence; do classpath="$classpath:$module/target/classes"; done
 java_opts=${PORTCULLIS_JAVA_OPTS:--Xmx2g}
@@ -23,7 +23,7 @@ java_opts=${PORTCULLIS_JAVA_OPTS:--Xmx2g}
 if [ "${1:-replay}" != whatif ]; then
   # shellcheck disable=SC2086
   exec java $java_opts -cp "$classpath" io.portcullis.node.benchmarks.ReplaySpeed \
-    "${STATEMENTS:-3000}" "${ROUNDS:-3}"
+    "${STATEMENTS:-10000}" "${ROUNDS:-5}"
 fi
 
 database=portcullis_bench_whatif

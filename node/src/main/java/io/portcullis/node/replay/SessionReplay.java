@@ -23,9 +23,14 @@ import io.portcullis.policy.sql.StatementAnalysis;
 import io.portcullis.policy.sql.StatementKind;
 import io.portcullis.protocol.BackendMessage;
 import io.portcullis.protocol.FrontendMessage;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -41,11 +46,32 @@ import java.util.function.Supplier;
  * <p>Unless told to commit, the replay runs in one transaction that is rolled back. A statement
  * that failed when recorded runs behind a savepoint, so that the rest go on as they did; one that
  * fails only now aborts the transaction, and the statements after it are reported as not run.
+ *
+ * <p>Plain reads and writes are pipelined: each is sent without waiting for the answers to those
+ * before it, as pgjdbc sends a batch. Anything else runs alone, once the answers before it are in.
  */
 public final class SessionReplay {
 
   private static final String SAVEPOINT = "portcullis_replay";
   private static final String COPY_FAIL = "portcullis replay: the journal does not keep COPY data";
+
+  /**
+   * How many statements may be sent before the first one's answer is read. PostgreSQL runs them in
+   * order either way; not waiting for each answer before sending the next is what makes a replay
+   * faster than its client was. Bounded, so that the answers waiting to be read stay few.
+   */
+  private static final int WINDOW = 32;
+
+  /** The kinds of statement that may be pipelined. */
+  private static final Set<StatementKind> PIPELINED =
+      EnumSet.of(
+          StatementKind.SELECT,
+          StatementKind.INSERT,
+          StatementKind.UPDATE,
+          StatementKind.DELETE,
+          StatementKind.MERGE,
+          StatementKind.SHOW,
+          StatementKind.EXPLAIN);
 
   private final SandboxConnection sandbox;
   private final Supplier<Optional<TargetCatalog>> catalog;
@@ -114,30 +140,21 @@ public final class SessionReplay {
     Replayed completions = new Replayed();
     SessionMasking masking = policy.masking().forIdentity(session.identity());
     ResultMasker results = new ResultMasker(() -> masking, catalog, analyzer, masker, completions);
-    List<ReplayedStatement> replayed = new ArrayList<>(session.statements().size());
+    Run run = new Run(results, completions, session.statements().size());
     if (!commit) {
       control("BEGIN");
     }
-    long abortedBy = 0;
+    int index = -1;
     for (RecordedStatement statement : session.statements()) {
+      index++;
       StatementReceived received = statement.received();
       if (!statement.ran()) {
-        replayed.add(outcome(received, Result.DENIED, List.of(), refusal(statement)));
-        continue;
-      }
-      if (abortedBy != 0) {
-        replayed.add(
-            outcome(
-                received,
-                Result.NOT_REPLAYABLE,
-                List.of(),
-                "not run: statement "
-                    + abortedBy
-                    + " failed where the recording did not, and aborted the replay's transaction"));
+        run.set(index, outcome(received, Result.DENIED, List.of(), refusal(statement)));
         continue;
       }
       if (!commit && controlsTransactions(received.sql())) {
-        replayed.add(
+        run.set(
+            index,
             outcome(
                 received,
                 Result.SKIPPED,
@@ -148,57 +165,140 @@ public final class SessionReplay {
       List<FrontendMessage> messages = new ArrayList<>();
       Optional<String> unreplayable = messages(session, received, messages);
       if (unreplayable.isPresent()) {
-        replayed.add(outcome(received, Result.NOT_REPLAYABLE, List.of(), unreplayable.get()));
+        run.set(index, outcome(received, Result.NOT_REPLAYABLE, List.of(), unreplayable.get()));
         continue;
       }
       // Only a statement that failed when recorded runs behind a savepoint, so that the replay goes
       // on after it: thousands of savepoints would slow every statement of the transaction down.
       boolean savepoint =
           !commit && statement.completions().stream().anyMatch(c -> c.sqlState().isPresent());
-      if (savepoint) {
-        sandbox.send(new FrontendMessage.Query("SAVEPOINT " + SAVEPOINT));
+      boolean alone = savepoint || !pipelined(received);
+      run.awaitUntil(alone ? 0 : WINDOW - 1);
+      if (run.abortedBy != 0) {
+        run.set(index, notRun(received, run.abortedBy));
+        continue;
       }
-      completions.start(received.statement());
+      if (savepoint) {
+        control("SAVEPOINT " + SAVEPOINT);
+      }
+      completions.statement = received.statement();
       messages.forEach(results::onFrontend);
       sandbox.send(messages.toArray(FrontendMessage[]::new));
-      if (savepoint) {
-        awaitReady();
-      }
-      char status = run(results, completions);
+      run.sent.add(new Sent(index, statement, savepoint));
+      char status = alone ? run.awaitUntil(0) : 'T';
       if (savepoint) {
         control(
             (status == 'E' ? "ROLLBACK TO SAVEPOINT " + SAVEPOINT + "; " : "")
                 + "RELEASE SAVEPOINT "
                 + SAVEPOINT);
-      } else if (!commit && status == 'E') {
-        abortedBy = received.statement();
-      } else if (!commit && status == 'I') {
-        throw new SandboxException(
-            "statement "
-                + received.statement()
-                + " ended the replay's transaction; the replay stopped");
       }
-      if (completions.copyRefused) {
-        replayed.add(
-            outcome(
-                received,
-                Result.NOT_REPLAYABLE,
-                List.of(),
-                "COPY ... FROM STDIN: the journal does not keep the rows the client sent"));
-        continue;
-      }
-      List<String> differences = differences(statement.completions(), completions.results);
-      replayed.add(
-          outcome(
-              received,
-              differences.isEmpty() ? Result.IDENTICAL : Result.DIFFERS,
-              differences,
-              ""));
     }
+    run.awaitUntil(0);
     if (!commit) {
       control("ROLLBACK");
     }
-    return replayed;
+    return List.of(run.replayed);
+  }
+
+  /**
+   * Whether a statement may be sent while earlier ones are still running. A statement sent behind
+   * one that ends the replay's transaction would run outside it; one sent behind a COPY FROM STDIN
+   * would be taken for COPY data and lost.
+   */
+  private boolean pipelined(StatementReceived received) {
+    if (received.protocol().equals("function-call")) {
+      return false;
+    }
+    for (StatementAnalysis analysis : analyzer.analyze(received.sql(), true)) {
+      for (StatementKind kind : analysis.kinds()) {
+        if (!PIPELINED.contains(kind)) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
+   * A statement sent to the sandbox whose answer has not been read yet.
+   *
+   * @param savepoint whether it runs behind a savepoint, so that its failure aborts nothing
+   */
+  private record Sent(int index, RecordedStatement statement, boolean savepoint) {}
+
+  /** One replay's statements in flight and their outcomes, in the session's order. */
+  private final class Run {
+    private final ResultMasker results;
+    private final Replayed completions;
+    private final ReplayedStatement[] replayed;
+    private final Deque<Sent> sent = new ArrayDeque<>();
+    private long abortedBy;
+
+    Run(ResultMasker results, Replayed completions, int statements) {
+      this.results = results;
+      this.completions = completions;
+      this.replayed = new ReplayedStatement[statements];
+    }
+
+    void set(int index, ReplayedStatement outcome) {
+      replayed[index] = outcome;
+    }
+
+    /**
+     * Reads answers until at most {@code left} statements are in flight; the transaction status
+     * after the last answer read ({@code 'T'} when none was).
+     */
+    char awaitUntil(int left) throws SandboxException {
+      char status = 'T';
+      while (sent.size() > left) {
+        Sent next = sent.poll();
+        StatementReceived received = next.statement().received();
+        Answer answer = answer(results, completions);
+        status = answer.status();
+        List<StatementCompleted> now = completions.take(received.statement());
+        if (abortedBy != 0) {
+          set(next.index(), notRun(received, abortedBy));
+          continue;
+        }
+        if (!commit && status == 'E' && !next.savepoint()) {
+          abortedBy = received.statement();
+        } else if (!commit && status == 'I') {
+          throw new SandboxException(
+              "statement "
+                  + received.statement()
+                  + " ended the replay's transaction; the replay stopped");
+        }
+        if (answer.copyRefused()) {
+          set(
+              next.index(),
+              outcome(
+                  received,
+                  Result.NOT_REPLAYABLE,
+                  List.of(),
+                  "COPY ... FROM STDIN: the journal does not keep the rows the client sent"));
+          continue;
+        }
+        List<String> differences = differences(next.statement().completions(), now);
+        set(
+            next.index(),
+            outcome(
+                received,
+                differences.isEmpty() ? Result.IDENTICAL : Result.DIFFERS,
+                differences,
+                ""));
+      }
+      return status;
+    }
+  }
+
+  private static ReplayedStatement notRun(StatementReceived received, long abortedBy) {
+    return outcome(
+        received,
+        Result.NOT_REPLAYABLE,
+        List.of(),
+        "not run: statement "
+            + abortedBy
+            + " failed where the recording did not, and aborted the replay's transaction");
   }
 
   /** The messages that run the statement as recorded; or why it cannot be. */
@@ -253,8 +353,12 @@ public final class SessionReplay {
     return Optional.empty();
   }
 
-  /** Reads one statement's answer up to ReadyForQuery, through the masker; its status. */
-  private char run(ResultMasker results, Replayed completions) throws SandboxException {
+  /** How the sandbox answered one statement. */
+  private record Answer(char status, boolean copyRefused) {}
+
+  /** Reads one statement's answer up to ReadyForQuery, through the masker. */
+  private Answer answer(ResultMasker results, Replayed completions) throws SandboxException {
+    boolean copyRefused = false;
     while (true) {
       BackendMessage message = sandbox.next();
       LineageRequest request = results.lineageNeeded(message);
@@ -263,10 +367,10 @@ public final class SessionReplay {
       }
       results.onBackend(message);
       if (message instanceof BackendMessage.CopyInResponse) {
-        completions.copyRefused = true;
+        copyRefused = true;
         sandbox.send(new FrontendMessage.CopyFail(COPY_FAIL));
       } else if (message instanceof BackendMessage.ReadyForQuery ready) {
-        return ready.transactionStatus();
+        return new Answer(ready.transactionStatus(), copyRefused);
       }
     }
   }
@@ -367,17 +471,16 @@ public final class SessionReplay {
         received.statement(), received.protocol(), received.sql(), result, differences, reason);
   }
 
-  /** The results of the statement being replayed, numbered as the journal numbered it. */
+  /** The results of the statements being replayed, by the journal's statement numbers. */
   private static final class Replayed implements Completions {
     private static final ResultRecord.Limits NO_SAMPLE = new ResultRecord.Limits(0, 0);
     private long statement;
-    private final List<StatementCompleted> results = new ArrayList<>();
-    private boolean copyRefused;
+    private final Map<Long, List<StatementCompleted>> results = new HashMap<>();
 
-    void start(long statement) {
-      this.statement = statement;
-      results.clear();
-      copyRefused = false;
+    /** The statement's results, forgotten here. */
+    List<StatementCompleted> take(long statement) {
+      List<StatementCompleted> taken = results.remove(statement);
+      return taken == null ? List.of() : taken;
     }
 
     @Override
@@ -392,7 +495,7 @@ public final class SessionReplay {
 
     @Override
     public void completed(StatementCompleted event) {
-      results.add(event);
+      results.computeIfAbsent(event.statement(), s -> new ArrayList<>()).add(event);
     }
 
     /** A replay's results are not the gateway's traffic: its metrics do not count them. */

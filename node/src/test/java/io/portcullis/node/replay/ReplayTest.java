@@ -115,6 +115,55 @@ class ReplayTest {
     }
   }
 
+  /**
+   * Reads and writes are sent without waiting for the answers before them: when one fails only in
+   * the sandbox, those already sent behind it fail too, and all are reported as not run.
+   */
+  @Test
+  void aStatementThatFailsOnlyInTheSandboxLeavesTheRestNotRunAndTheSandboxUnchanged()
+      throws Exception {
+    String session =
+        bank.recordSession(
+            "recon-bot",
+            "SELECT city FROM replay_bank.branches WHERE id = 1",
+            "INSERT INTO replay_bank.branches VALUES (7, 'Bern')",
+            "SELECT city FROM replay_bank.branches ORDER BY id",
+            "UPDATE replay_bank.branches SET city = 'Geneva' WHERE id = 2",
+            "SELECT count(*) FROM replay_bank.customers");
+    try (Connection c = TestPostgres.direct(SANDBOX);
+        Statement s = c.createStatement()) {
+      s.execute("INSERT INTO replay_bank.branches VALUES (7, 'Lugano')");
+    }
+    try {
+      Cli.Run run =
+          bank.replay(
+              auditor, session, "--target", RecordedBank.sandboxUrl(SANDBOX), "--format", "json");
+
+      assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(1);
+      List<String> outcomes = new ArrayList<>();
+      for (JsonNode statement : JSON.readTree(run.out()).path("statements")) {
+        outcomes.add(statement.path("result").asText() + " " + statement.path("reason").asText());
+      }
+      String notRun =
+          "NOT_REPLAYABLE not run: statement 2 failed where the recording did not, and aborted the"
+              + " replay's transaction";
+      assertThat(outcomes).containsExactly("IDENTICAL ", "DIFFERS ", notRun, notRun, notRun);
+      try (Connection c = TestPostgres.direct(SANDBOX);
+          Statement s = c.createStatement();
+          ResultSet rs =
+              s.executeQuery(
+                  "SELECT string_agg(city, ',' ORDER BY id) FROM replay_bank.branches")) {
+        rs.next();
+        assertThat(rs.getString(1)).isEqualTo("Zurich,Basel,Lugano");
+      }
+    } finally {
+      try (Connection c = TestPostgres.direct(SANDBOX);
+          Statement s = c.createStatement()) {
+        s.execute("DELETE FROM replay_bank.branches WHERE id = 7");
+      }
+    }
+  }
+
   @Test
   void onlyAuditorsAndReplayersMayReplay() throws Exception {
     Cli.Run run =
