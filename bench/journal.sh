@@ -5,7 +5,7 @@
 # number of statements recorded per second (each is three events: received, decided, completed).
 # The issue budget: -c 8 >= 0.35 x direct, -c 1 >= 0.40 x direct, >= 10,000 statements/s.
 #
-#   bench/journal.sh                       # 20 s per run after a 30 s warm-up, 3 rounds, medians
+#   bench/journal.sh                       # 20 s per run after a 120 s warm-up, 3 rounds, medians
 #   DURATION=5 ROUNDS=1 bench/journal.sh   # quicker look
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,8 +35,8 @@ run() { # clients port database -> tps
   pgbench -n -S -M simple -c "$1" -j "$(( $1 > 1 ? 2 : 1 ))" -T "$duration" -h 127.0.0.1 -p "$2" -U "$pg_user" "$3" 2>/dev/null |
     awk '/^tps/ { print $3; exit }'
 }
-# Warm-up: the JIT keeps compiling the journal's path for about half a minute.
-pgbench -n -S -M simple -c 8 -j 2 -T "${WARMUP:-30}" -h 127.0.0.1 -p 6471 -U "$pg_user" bench >/dev/null 2>&1
+# Warm-up: on two cores the JIT keeps compiling the journal's path for 60-90 s under load.
+pgbench -n -S -M simple -c 8 -j 2 -T "${WARMUP:-120}" -h 127.0.0.1 -p 6471 -U "$pg_user" bench >/dev/null 2>&1
 declare -A results
 for round in $(seq 1 "$rounds"); do
   for clients in 8 1; do
