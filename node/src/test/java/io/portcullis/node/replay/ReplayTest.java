@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,22 +63,16 @@ class ReplayTest {
         .containsPattern("\\s+denied\\s+simple\\s+DROP TABLE replay_bank.customers")
         .containsPattern("\\s+identical\\s+simple\\s+SELECT upper\\(name\\), ssn")
         .contains("12 statements: 11 identical, 0 differ, 1 denied (not run)");
-    try (Connection c = TestPostgres.direct(SANDBOX);
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT count(*), max(name) FROM replay_bank.customers")) {
-      rs.next();
-      assertThat(rs.getInt(1)).as("the replay's writes were rolled back").isEqualTo(3);
-    }
+    assertThat(inSandbox("SELECT count(*) FROM replay_bank.customers"))
+        .as("the replay's writes were rolled back")
+        .isEqualTo("3");
     assertThat(bank.replayRecords()).as("the replay is journaled").isEqualTo(replaysBefore + 1);
     assertThat(lastReplayRecord()).contains("dana", bank.session, SANDBOX);
   }
 
   @Test
   void aRowChangedInTheSandboxMakesTheStatementsThatReadItDiffer() throws Exception {
-    try (Connection c = TestPostgres.direct(SANDBOX);
-        Statement s = c.createStatement()) {
-      s.execute("UPDATE replay_bank.customers SET ssn = '999-99-9999' WHERE id = 1");
-    }
+    inSandbox("UPDATE replay_bank.customers SET ssn = '999-99-9999' WHERE id = 1");
     try {
       Cli.Run run =
           bank.replay(
@@ -108,10 +103,7 @@ class ReplayTest {
       assertThat(report.path("summary").asText())
           .isEqualTo("12 statements: 6 identical, 5 differ, 1 denied (not run)");
     } finally {
-      try (Connection c = TestPostgres.direct(SANDBOX);
-          Statement s = c.createStatement()) {
-        s.execute("UPDATE replay_bank.customers SET ssn = '123-45-6789' WHERE id = 1");
-      }
+      inSandbox("UPDATE replay_bank.customers SET ssn = '123-45-6789' WHERE id = 1");
     }
   }
 
@@ -130,10 +122,7 @@ class ReplayTest {
             "SELECT city FROM replay_bank.branches ORDER BY id",
             "UPDATE replay_bank.branches SET city = 'Geneva' WHERE id = 2",
             "SELECT count(*) FROM replay_bank.customers");
-    try (Connection c = TestPostgres.direct(SANDBOX);
-        Statement s = c.createStatement()) {
-      s.execute("INSERT INTO replay_bank.branches VALUES (7, 'Lugano')");
-    }
+    inSandbox("INSERT INTO replay_bank.branches VALUES (7, 'Lugano')");
     try {
       Cli.Run run =
           bank.replay(
@@ -148,19 +137,10 @@ class ReplayTest {
           "NOT_REPLAYABLE not run: statement 2 failed where the recording did not, and aborted the"
               + " replay's transaction";
       assertThat(outcomes).containsExactly("IDENTICAL ", "DIFFERS ", notRun, notRun, notRun);
-      try (Connection c = TestPostgres.direct(SANDBOX);
-          Statement s = c.createStatement();
-          ResultSet rs =
-              s.executeQuery(
-                  "SELECT string_agg(city, ',' ORDER BY id) FROM replay_bank.branches")) {
-        rs.next();
-        assertThat(rs.getString(1)).isEqualTo("Zurich,Basel,Lugano");
-      }
+      assertThat(inSandbox("SELECT string_agg(city, ',' ORDER BY id) FROM replay_bank.branches"))
+          .isEqualTo("Zurich,Basel,Lugano");
     } finally {
-      try (Connection c = TestPostgres.direct(SANDBOX);
-          Statement s = c.createStatement()) {
-        s.execute("DELETE FROM replay_bank.branches WHERE id = 7");
-      }
+      inSandbox("DELETE FROM replay_bank.branches WHERE id = 7");
     }
   }
 
@@ -243,6 +223,20 @@ class ReplayTest {
         // the INSERT did not run, so the last read returns one row fewer than recorded
         .containsPattern("differs\\s+simple\\s+SELECT upper")
         .contains("12 statements: 4 identical, 1 differ, 1 denied (not run), 6 not replayable");
+  }
+
+  /** Runs {@code sql} in the sandbox, outside any replay; the first value it returns, if any. */
+  private static String inSandbox(String sql) throws SQLException {
+    try (Connection c = TestPostgres.direct(SANDBOX);
+        Statement s = c.createStatement()) {
+      if (!s.execute(sql)) {
+        return null;
+      }
+      try (ResultSet rs = s.getResultSet()) {
+        rs.next();
+        return rs.getString(1);
+      }
+    }
   }
 
   /** The last replay record's payload: CBOR keeps its strings as UTF-8. */
