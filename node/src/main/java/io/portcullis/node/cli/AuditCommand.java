@@ -26,6 +26,8 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,6 +53,7 @@ import picocli.CommandLine.TypeConversionException;
       AuditCommand.Verify.class,
       AuditCommand.Show.class,
       AuditCommand.Sessions.class,
+      AuditCommand.Logins.class,
       AuditCommand.Export.class,
       ConformanceCommand.class
     })
@@ -79,6 +82,12 @@ final class AuditCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      try {
+        prepare();
+      } catch (IllegalArgumentException e) {
+        spec.commandLine().getErr().println("portcullis: " + e.getMessage());
+        return 2;
+      }
       JournalDatabase database;
       try {
         loaded = ConfigLoader.load(Optional.ofNullable(config), ConfigFactory.empty());
@@ -107,6 +116,9 @@ final class AuditCommand implements Runnable {
         system.terminate();
       }
     }
+
+    /** Parses the arguments, before the journal is opened; an invalid one throws. */
+    void prepare() {}
 
     abstract int run(JournalReader journal, PrintWriter out) throws SQLException;
   }
@@ -269,23 +281,98 @@ final class AuditCommand implements Runnable {
     }
   }
 
+  @Command(
+      name = "logins",
+      mixinStandardHelpOptions = true,
+      description =
+          "List the failed logins in the time range, oldest first: who, from where, to which"
+              + " target, and what the client was told. Read from the journal's days of failed"
+              + " logins; tokens and passwords are never recorded.")
+  static final class Logins extends JournalCommand {
+    @Option(names = "--user", description = "The user name the client gave, exactly.")
+    String user;
+
+    @Option(
+        names = "--since",
+        paramLabel = "WHEN",
+        description = "An ISO date (2026-11-01, from the start of that UTC day) or instant.")
+    String since;
+
+    @Option(
+        names = "--until",
+        paramLabel = "WHEN",
+        description = "An ISO date (up to the end of that UTC day) or instant, excluded.")
+    String until;
+
+    @Option(
+        names = "--format",
+        defaultValue = "table",
+        description = "table (default) or json (one object per line, as journaled).")
+    String format;
+
+    private TimeRange range;
+
+    @Override
+    void prepare() {
+      if (!format.equals("table") && !format.equals("json")) {
+        throw new IllegalArgumentException("unknown format '" + format + "'; use table or json");
+      }
+      range = TimeRange.parse(Optional.ofNullable(since), Optional.ofNullable(until));
+    }
+
+    @Override
+    int run(JournalReader journal, PrintWriter out) throws SQLException {
+      String line = "%-20s  %-16s  %-15s  %-3s  %-12s  %-8s  %s%n";
+      int found = 0;
+      for (String day : journal.loginDays()) {
+        Instant start = LocalDate.parse(day).atStartOfDay(ZoneOffset.UTC).toInstant();
+        if (!start.isBefore(range.until())
+            || !start.plus(1, ChronoUnit.DAYS).isAfter(range.since())) {
+          continue;
+        }
+        for (ChainCheck.Stored<LoginJournal.LoginFailed> stored : journal.loginFailures(day)) {
+          LoginJournal.LoginFailed failure = stored.event();
+          if (failure.at().isBefore(range.since())
+              || !failure.at().isBefore(range.until())
+              || (user != null && !user.equals(failure.user()))) {
+            continue;
+          }
+          if (found++ == 0 && format.equals("table")) {
+            out.printf(line, "AT", "USER", "CLIENT", "TLS", "TARGET", "SQLSTATE", "REASON");
+          }
+          if (format.equals("json")) {
+            try {
+              out.println(AuditJson.MAPPER.writeValueAsString(failure));
+            } catch (JsonProcessingException e) {
+              throw new IllegalStateException(e);
+            }
+          } else {
+            out.printf(
+                line,
+                failure.at().truncatedTo(ChronoUnit.SECONDS),
+                failure.user(),
+                failure.clientAddress(),
+                failure.tls() ? "yes" : "no",
+                failure.target(),
+                failure.sqlState(),
+                failure.reason());
+          }
+        }
+      }
+      out.flush();
+      if (found == 0) {
+        spec.commandLine().getErr().println("portcullis: no failed login matches");
+      }
+      return 0;
+    }
+  }
+
   /**
    * A query of the audit index: its arguments are checked first (exit 2 when they are invalid),
    * then the index is brought up to date with the journal, so that the answer is current even when
    * no gateway runs.
    */
   abstract static class IndexCommand extends JournalCommand {
-
-    @Override
-    public Integer call() throws Exception {
-      try {
-        prepare();
-      } catch (IllegalArgumentException e) {
-        spec.commandLine().getErr().println("portcullis: " + e.getMessage());
-        return 2;
-      }
-      return super.call();
-    }
 
     @Override
     int run(JournalReader journal, PrintWriter out) throws SQLException {
@@ -297,9 +384,6 @@ final class AuditCommand implements Runnable {
       }
       return query(journal.index(), out);
     }
-
-    /** Parses the arguments; an invalid one throws IllegalArgumentException. */
-    abstract void prepare();
 
     abstract int query(AuditQueries index, PrintWriter out) throws SQLException;
   }

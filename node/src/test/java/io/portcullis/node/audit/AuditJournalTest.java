@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigException;
 import io.portcullis.node.GatewayNode;
 import io.portcullis.node.testing.AdminClient;
@@ -730,6 +731,55 @@ class AuditJournalTest {
             .findFirst()
             .orElseThrow(() -> new AssertionError("no failed login of mallory"));
     assertThat(stored).contains("28P01").doesNotContain(forged);
+
+    Cli.Run listed =
+        Cli.portcullis(
+            "audit", "logins", "--config", config.toString(), "--user", "mallory", "--since", day);
+    assertThat(listed.exitCode()).as(listed.err()).isZero();
+    assertThat(listed.out().lines().toList())
+        .first()
+        .asString()
+        .startsWith("AT")
+        .contains("USER", "CLIENT", "TARGET", "SQLSTATE", "REASON");
+    assertThat(listed.out().lines().skip(1).toList())
+        .singleElement()
+        .asString()
+        .contains("mallory", "127.0.0.1", "28P01")
+        .doesNotContain(forged);
+
+    Cli.Run json =
+        Cli.portcullis(
+            "audit",
+            "logins",
+            "--config",
+            config.toString(),
+            "--user",
+            "mallory",
+            "--format",
+            "json");
+    assertThat(json.exitCode()).as(json.err()).isZero();
+    JsonNode journaled = new ObjectMapper().readTree(json.out().lines().findFirst().orElseThrow());
+    assertThat(journaled.path("user").asText()).isEqualTo("mallory");
+    assertThat(journaled.path("sqlState").asText()).isEqualTo("28P01");
+
+    Cli.Run before =
+        Cli.portcullis("audit", "logins", "--config", config.toString(), "--until", "2000-01-01");
+    assertThat(before.exitCode()).isZero();
+    assertThat(before.out()).isEmpty();
+    assertThat(before.err()).contains("no failed login matches");
+
+    Cli.Run inverted =
+        Cli.portcullis(
+            "audit",
+            "logins",
+            "--config",
+            config.toString(),
+            "--since",
+            day,
+            "--until",
+            "2000-01-01");
+    assertThat(inverted.exitCode()).isEqualTo(2);
+    assertThat(inverted.err()).contains("the time range is empty");
   }
 
   @Test
