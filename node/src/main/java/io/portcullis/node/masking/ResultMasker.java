@@ -92,6 +92,9 @@ public final class ResultMasker {
    */
   private boolean settingsTainted;
 
+  private static final String SEARCH_PATH = "search_path";
+  private static final String SET_CONFIG = "set_config";
+
   /** Which values of the row being masked are binary; reused from row to row. */
   private boolean[] binaries = new boolean[0];
 
@@ -487,10 +490,12 @@ public final class ResultMasker {
   }
 
   private void readyForQuery() {
-    // Everything up to the Sync or query that this answers is over.
+    // Everything up to the Sync, query or fast-path call that this answers is over.
     while (!expected.isEmpty()) {
       Expected head = expected.poll();
-      if (head instanceof Expected.Sync || head instanceof SimpleQuery) {
+      if (head instanceof Expected.Sync
+          || head instanceof SimpleQuery
+          || head instanceof Expected.FunctionCall) {
         break;
       }
     }
@@ -619,8 +624,16 @@ public final class ResultMasker {
   }
 
   private void noteSessionState(String sql) {
-    searchPathChanged |= mentions(sql, "search_path");
-    settingsTainted |= mentions(sql, "set_config");
+    searchPathChanged |= mentions(sql, SEARCH_PATH);
+    settingsTainted |= mentions(sql, SET_CONFIG);
+  }
+
+  /**
+   * Whether a statement changes how the results after it are masked, from the moment it is sent: a
+   * client that waits for each answer has every earlier result masked as before it.
+   */
+  public static boolean changesMasking(String sql) {
+    return mentions(sql, SEARCH_PATH) || mentions(sql, SET_CONFIG);
   }
 
   /**

@@ -235,4 +235,30 @@ class ResultMaskerTest {
         back(new BackendMessage.FunctionCallResponse("123-45-6789".getBytes()));
     assertThat(((BackendMessage.FunctionCallResponse) response).value()).isNull();
   }
+
+  /**
+   * A fast-path call's ReadyForQuery ends the call alone: a query sent behind it, before that
+   * answer came, keeps its place, and its rows are masked.
+   */
+  @Test
+  void aQueryPipelinedBehindAFastPathCallIsMasked() {
+    String sql = "SELECT replace(ssn, '-', '') FROM bank.customers";
+    front(
+        new FrontendMessage.FunctionCall(1, new short[0], new byte[0][], (short) 0),
+        new FrontendMessage.Query(sql));
+    back(new BackendMessage.FunctionCallResponse(null));
+    back(new BackendMessage.ReadyForQuery('I'));
+    RowDescription computed =
+        new RowDescription(
+            List.of(new Column("replace", 0, (short) 0, TEXT, (short) -1, -1, (short) 0)));
+    assertThat(masker.lineageNeeded(computed))
+        .as("the query's text is still known")
+        .isEqualTo(new LineageRequest(sql, 0));
+    masker.lineageKnown(
+        List.of(
+            new ColumnLineage(
+                Set.of(new SourceColumn("bank", "customers", "ssn")), Set.of(), true)));
+    masker.onBackend(computed);
+    assertThat(values(back(row("567891234")))).containsExactly("****");
+  }
 }
