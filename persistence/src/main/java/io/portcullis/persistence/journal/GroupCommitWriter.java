@@ -219,7 +219,7 @@ final class GroupCommitWriter implements AutoCloseable {
 
   private Connection connection() throws SQLException {
     if (connection == null) {
-      Connection opened = database.connect();
+      Connection opened = database.connectForJournal();
       try {
         opened.setAutoCommit(false);
       } catch (SQLException e) {

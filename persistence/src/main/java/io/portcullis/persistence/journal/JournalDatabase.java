@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -138,9 +139,35 @@ public record JournalDatabase(String url, String user, String password, boolean 
         && location.group(3).equals(database);
   }
 
-  /** A connection to the journal database: the journal's own, or one to read it with. */
+  /**
+   * How long the journal's own connections (its writer's and its recoveries') wait for the database
+   * to answer before they fail and are replaced. Without it, a journal whose network stops passing
+   * packets, with no reset, holds them until the kernel gives up on the socket (about 15 minutes on
+   * Linux): every session's statements are refused meanwhile, and new sessions cannot start.
+   * Shorter than the audit indexer's gap timeout, so a write that has not been answered has failed
+   * before the index skips its ordering.
+   */
+  public static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(5);
+
+  /** A connection to the journal database: one to read it with. */
   public Connection connect() throws SQLException {
     return DriverManager.getConnection(connectionUrl(), user, password);
+  }
+
+  /**
+   * A connection for the journal's own writes and recoveries, failing after {@link
+   * #ANSWER_TIMEOUT}.
+   */
+  public Connection connectForJournal() throws SQLException {
+    Connection connection = connect();
+    try {
+      // An embedded H2 database has no network; H2 ignores it.
+      connection.setNetworkTimeout(Runnable::run, (int) ANSWER_TIMEOUT.toMillis());
+      return connection;
+    } catch (SQLException e) {
+      connection.close();
+      throw e;
+    }
   }
 
   /** Creates the journal's tables where they do not exist yet. */

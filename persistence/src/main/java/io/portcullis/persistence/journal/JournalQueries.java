@@ -172,7 +172,7 @@ final class JournalQueries implements AutoCloseable {
 
   private Connection connection() throws SQLException {
     if (connection == null) {
-      connection = database.connect();
+      connection = database.connectForJournal();
     }
     return connection;
   }

@@ -3,12 +3,14 @@ package io.portcullis.persistence.journal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -179,6 +181,45 @@ class GroupCommitWriterTest {
           .hasCauseInstanceOf(SQLException.class);
       writer.write(statement("Session|a", 4, false)).get(10, TimeUnit.SECONDS);
       assertThat(count(other.createStatement(), "SELECT count(*) FROM event_journal")).isEqualTo(6);
+    }
+  }
+
+  /**
+   * A journal whose network stops answering, with no reset or close: the write in flight fails
+   * after the answer timeout instead of holding the writer for as long as the kernel keeps the
+   * socket, and the next write goes through a new connection.
+   */
+  @Test
+  void aJournalThatStopsAnsweringFailsTheWriteInSecondsAndTheNextOneReconnects() throws Exception {
+    JournalDatabase direct = TestDatabases.postgres("portcullis_writer_stalled");
+    URI location = URI.create(direct.url().substring("jdbc:".length()));
+    try (StallingRelay relay = new StallingRelay(location.getHost(), location.getPort())) {
+      JournalDatabase relayed =
+          new JournalDatabase(
+              "jdbc:postgresql://127.0.0.1:" + relay.port() + location.getPath(),
+              direct.user(),
+              direct.password(),
+              false);
+      try (GroupCommitWriter writer = new GroupCommitWriter(relayed, 1000, 100);
+          Connection check = direct.connect()) {
+        writer.write(statement("Session|a", 1, false)).get(10, TimeUnit.SECONDS);
+        relay.stall();
+
+        long started = System.nanoTime();
+        assertThatThrownBy(
+                () -> writer.write(statement("Session|a", 4, false)).get(30, TimeUnit.SECONDS))
+            .isInstanceOf(ExecutionException.class)
+            .hasCauseInstanceOf(SQLException.class);
+        assertThat(Duration.ofNanos(System.nanoTime() - started))
+            .isGreaterThanOrEqualTo(JournalDatabase.ANSWER_TIMEOUT)
+            .isLessThan(JournalDatabase.ANSWER_TIMEOUT.plusSeconds(10));
+        writer.write(statement("Session|b", 1, false)).get(10, TimeUnit.SECONDS);
+        assertThat(
+                count(
+                    check.createStatement(),
+                    "SELECT count(*) FROM event_journal WHERE persistence_id = 'Session|b'"))
+            .isEqualTo(3);
+      }
     }
   }
 

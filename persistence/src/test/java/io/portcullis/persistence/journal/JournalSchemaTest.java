@@ -60,6 +60,8 @@ class JournalSchemaTest {
       statement.execute(
           "PREPARE duplicate(varchar, bigint, varchar) AS SELECT 1 FROM audit_statement_tables"
               + " WHERE session = $1 AND statement = $2 AND table_name = $3");
+      // Plans it now, while the table is empty; the plan is kept.
+      statement.execute("EXECUTE duplicate('s0', 0, 'public.accounts')");
       statement.execute(
           "INSERT INTO audit_statement_tables SELECT 's' || n, n, 'public.accounts'"
               + " FROM generate_series(1, 1000) n");

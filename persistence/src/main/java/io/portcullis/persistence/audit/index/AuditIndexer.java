@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.portcullis.persistence.audit.SessionEvent;
 import io.portcullis.persistence.audit.SessionJournal;
+import io.portcullis.persistence.journal.JournalDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -39,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * the gap timeout is a value that was never committed (a rolled-back write) and is skipped, as the
  * JDBC plugin's own {@code JournalSequenceActor} does for the read journal. A write that commits
  * more than the gap timeout after taking its ordering would then be missed by the index (never by
- * the journal, nor by {@code audit verify|show}); journal writes give up after their write timeout.
+ * the journal, nor by {@code audit verify|show}); the journal's writer gives up on an unanswered
+ * write after {@link JournalDatabase#ANSWER_TIMEOUT}.
  */
 public final class AuditIndexer {
 
@@ -55,7 +57,7 @@ public final class AuditIndexer {
   /** The most events indexed in one transaction, which holds the offset row's lock meanwhile. */
   public static final int BATCH_SIZE = 2_000;
 
-  /** How long an ordering gap may stay open: longer than a journal write may take. */
+  /** How long an ordering gap may stay open: longer than {@link JournalDatabase#ANSWER_TIMEOUT}. */
   public static final Duration GAP_TIMEOUT = Duration.ofSeconds(10);
 
   private final Serialization serialization;
