@@ -332,6 +332,15 @@ final class AuditCommand implements Runnable {
         }
         for (ChainCheck.Stored<LoginJournal.LoginFailed> stored : journal.loginFailures(day)) {
           LoginJournal.LoginFailed failure = stored.event();
+          if (failure == null) {
+            spec.commandLine()
+                .getErr()
+                .println(
+                    "portcullis: a failed login of "
+                        + day
+                        + " cannot be decoded and is left out; run audit verify");
+            continue;
+          }
           if (failure.at().isBefore(range.since())
               || !failure.at().isBefore(range.until())
               || (user != null && !user.equals(failure.user()))) {
@@ -350,12 +359,13 @@ final class AuditCommand implements Runnable {
             out.printf(
                 line,
                 failure.at().truncatedTo(ChronoUnit.SECONDS),
-                failure.user(),
+                // The client chose the user name, before any credential was checked.
+                ApprovalsCommand.printable(failure.user()),
                 failure.clientAddress(),
                 failure.tls() ? "yes" : "no",
-                failure.target(),
+                ApprovalsCommand.printable(failure.target()),
                 failure.sqlState(),
-                failure.reason());
+                ApprovalsCommand.printable(failure.reason()));
           }
         }
       }

@@ -58,7 +58,8 @@ public final class SessionReplay {
   /**
    * How many statements may be sent before the first one's answer is read. PostgreSQL runs them in
    * order either way; not waiting for each answer before sending the next is what makes a replay
-   * faster than its client was. Bounded, so that the answers waiting to be read stay few.
+   * faster than its client was. Bounded, so that an error is found within a few statements of its
+   * cause (the answers read ahead are held in memory: at most this many statements' results).
    */
   private static final int WINDOW = 32;
 
@@ -141,6 +142,9 @@ public final class SessionReplay {
     SessionMasking masking = policy.masking().forIdentity(session.identity());
     ResultMasker results = new ResultMasker(() -> masking, catalog, analyzer, masker, completions);
     Run run = new Run(results, completions, session.statements().size());
+    // What an earlier session replayed on this connection left (prepared statements, settings,
+    // advisory locks) must not reach this one.
+    control("DISCARD ALL");
     if (!commit) {
       control("BEGIN");
     }
@@ -152,7 +156,7 @@ public final class SessionReplay {
         run.set(index, outcome(received, Result.DENIED, List.of(), refusal(statement)));
         continue;
       }
-      if (!commit && controlsTransactions(received.sql())) {
+      if (!commit && hasKind(received.sql(), StatementKind.TRANSACTION)) {
         run.set(
             index,
             outcome(
@@ -168,10 +172,13 @@ public final class SessionReplay {
         run.set(index, outcome(received, Result.NOT_REPLAYABLE, List.of(), unreplayable.get()));
         continue;
       }
-      // Only a statement that failed when recorded runs behind a savepoint, so that the replay goes
-      // on after it: thousands of savepoints would slow every statement of the transaction down.
+      // Only a statement that failed when recorded, or fails now by design (COPY FROM STDIN, whose
+      // rows the journal does not keep), runs behind a savepoint, so that the replay goes on after
+      // it: thousands of savepoints would slow every statement of the transaction down.
       boolean savepoint =
-          !commit && statement.completions().stream().anyMatch(c -> c.sqlState().isPresent());
+          !commit
+              && (statement.completions().stream().anyMatch(c -> c.sqlState().isPresent())
+                  || hasKind(received.sql(), StatementKind.COPY_IN));
       boolean alone = savepoint || !pipelined(received);
       run.awaitUntil(alone ? 0 : WINDOW - 1);
       if (run.abortedBy != 0) {
@@ -203,10 +210,13 @@ public final class SessionReplay {
   /**
    * Whether a statement may be sent while earlier ones are still running. A statement sent behind
    * one that ends the replay's transaction would run outside it; one sent behind a COPY FROM STDIN
-   * would be taken for COPY data and lost.
+   * would be taken for COPY data and lost. One that changes masking (a {@code search_path} or
+   * {@code set_config}) is sent once the answers before it are masked, as a client that waits for
+   * each answer has them masked. A fast-path call names only a function: what it does is unknown.
    */
   private boolean pipelined(StatementReceived received) {
-    if (received.protocol().equals("function-call")) {
+    if (received.protocol().equals("function-call")
+        || ResultMasker.changesMasking(received.sql())) {
       return false;
     }
     for (StatementAnalysis analysis : analyzer.analyze(received.sql(), true)) {
@@ -253,7 +263,7 @@ public final class SessionReplay {
       while (sent.size() > left) {
         Sent next = sent.poll();
         StatementReceived received = next.statement().received();
-        Answer answer = answer(results, completions);
+        Answer answer = answer(results, completions, received.protocol().equals("extended"));
         status = answer.status();
         List<StatementCompleted> now = completions.take(received.statement());
         if (abortedBy != 0) {
@@ -356,8 +366,14 @@ public final class SessionReplay {
   /** How the sandbox answered one statement. */
   private record Answer(char status, boolean copyRefused) {}
 
-  /** Reads one statement's answer up to ReadyForQuery, through the masker. */
-  private Answer answer(ResultMasker results, Replayed completions) throws SandboxException {
+  /**
+   * Reads one statement's answer up to ReadyForQuery, through the masker.
+   *
+   * @param extended sent by the extended protocol: a refused COPY then needs a Sync of its own,
+   *     since PostgreSQL ignored the statement's Sync while it waited for COPY data
+   */
+  private Answer answer(ResultMasker results, Replayed completions, boolean extended)
+      throws SandboxException {
     boolean copyRefused = false;
     while (true) {
       BackendMessage message = sandbox.next();
@@ -369,6 +385,9 @@ public final class SessionReplay {
       if (message instanceof BackendMessage.CopyInResponse) {
         copyRefused = true;
         sandbox.send(new FrontendMessage.CopyFail(COPY_FAIL));
+        if (extended) {
+          sandbox.send(FrontendMessage.Sync.INSTANCE);
+        }
       } else if (message instanceof BackendMessage.ReadyForQuery ready) {
         return new Answer(ready.transactionStatus(), copyRefused);
       }
@@ -406,9 +425,9 @@ public final class SessionReplay {
     }
   }
 
-  private boolean controlsTransactions(String sql) {
+  private boolean hasKind(String sql, StatementKind kind) {
     for (StatementAnalysis analysis : analyzer.analyze(sql, true)) {
-      if (analysis.kinds().contains(StatementKind.TRANSACTION)) {
+      if (analysis.kinds().contains(kind)) {
         return true;
       }
     }

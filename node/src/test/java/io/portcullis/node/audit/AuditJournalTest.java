@@ -40,6 +40,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -700,6 +701,7 @@ class AuditJournalTest {
 
   @Test
   void aFailedLoginIsJournaledWithItsReasonAndWithoutItsToken() throws Exception {
+    Instant attempted = Instant.now();
     String forged = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJtYWxsb3J5In0.";
     Properties props = new Properties();
     props.setProperty("user", "mallory");
@@ -734,7 +736,14 @@ class AuditJournalTest {
 
     Cli.Run listed =
         Cli.portcullis(
-            "audit", "logins", "--config", config.toString(), "--user", "mallory", "--since", day);
+            "audit",
+            "logins",
+            "--config",
+            config.toString(),
+            "--user",
+            "mallory",
+            "--since",
+            attempted.toString());
     assertThat(listed.exitCode()).as(listed.err()).isZero();
     assertThat(listed.out().lines().toList())
         .first()
@@ -755,6 +764,8 @@ class AuditJournalTest {
             config.toString(),
             "--user",
             "mallory",
+            "--until",
+            day,
             "--format",
             "json");
     assertThat(json.exitCode()).as(json.err()).isZero();

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.portcullis.node.testing.Cli;
 import io.portcullis.node.testing.RecordedBank;
 import io.portcullis.node.testing.TestPostgres;
+import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +22,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.postgresql.copy.CopyManager;
+import org.postgresql.core.BaseConnection;
 
 /**
  * {@code portcullis replay} end to end: a session recorded through the gateway is replayed into a
@@ -142,6 +145,40 @@ class ReplayTest {
     } finally {
       inSandbox("DELETE FROM replay_bank.branches WHERE id = 7");
     }
+  }
+
+  /**
+   * The journal does not keep the rows a client sent by COPY FROM STDIN: the COPY is reported not
+   * replayable, and the statements after it run as recorded.
+   */
+  @Test
+  void aCopyFromStdinIsNotReplayableAndTheRestOfTheSessionRuns() throws Exception {
+    String session =
+        bank.recordSession(
+            "recon-bot",
+            c -> {
+              new CopyManager(c.unwrap(BaseConnection.class))
+                  .copyIn(
+                      "COPY replay_bank.branches FROM STDIN",
+                      new ByteArrayInputStream("8\tLucerne\n".getBytes(StandardCharsets.UTF_8)));
+              try (Statement s = c.createStatement()) {
+                s.execute("SELECT city FROM replay_bank.branches ORDER BY id");
+              }
+            });
+    Cli.Run run =
+        bank.replay(
+            auditor, session, "--target", RecordedBank.sandboxUrl(SANDBOX), "--format", "json");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(1);
+    List<String> outcomes = new ArrayList<>();
+    for (JsonNode statement : JSON.readTree(run.out()).path("statements")) {
+      outcomes.add(statement.path("result").asText() + " " + statement.path("reason").asText());
+    }
+    assertThat(outcomes)
+        .containsExactly(
+            "NOT_REPLAYABLE COPY ... FROM STDIN: the journal does not keep the rows the client"
+                + " sent",
+            "DIFFERS ");
   }
 
   @Test

@@ -168,16 +168,36 @@ public final class RecordedBank implements AutoCloseable {
    * @return its id, once the journal holds its end
    */
   public String recordSession(String subject, String... statements) throws Exception {
+    return recordSession(
+        subject,
+        c -> {
+          try (Statement s = c.createStatement()) {
+            for (String sql : statements) {
+              s.execute(sql);
+            }
+          }
+        });
+  }
+
+  /** What a recorded session does on its connection. */
+  @FunctionalInterface
+  public interface Script {
+    void run(Connection connection) throws Exception;
+  }
+
+  /**
+   * Records one more session, of {@code subject}, doing what {@code script} does.
+   *
+   * @return its id, once the journal holds its end
+   */
+  public String recordSession(String subject, Script script) throws Exception {
     Set<String> before;
     try (Connection journal = TestPostgres.direct(journalDatabase)) {
       before = Set.copyOf(JournalContents.read(journal, JournalReader::sessions));
     }
     try (Connection c =
-            DriverManager.getConnection(TestGateway.jdbcUrl(gateway, ""), agent(issuer, subject));
-        Statement s = c.createStatement()) {
-      for (String sql : statements) {
-        s.execute(sql);
-      }
+        DriverManager.getConnection(TestGateway.jdbcUrl(gateway, ""), agent(issuer, subject))) {
+      script.run(c);
     }
     return await(
         () ->
