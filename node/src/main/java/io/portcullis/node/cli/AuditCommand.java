@@ -38,6 +38,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -292,17 +293,7 @@ final class AuditCommand implements Runnable {
     @Option(names = "--user", description = "The user name the client gave, exactly.")
     String user;
 
-    @Option(
-        names = "--since",
-        paramLabel = "WHEN",
-        description = "An ISO date (2026-11-01, from the start of that UTC day) or instant.")
-    String since;
-
-    @Option(
-        names = "--until",
-        paramLabel = "WHEN",
-        description = "An ISO date (up to the end of that UTC day) or instant, excluded.")
-    String until;
+    @Mixin TimeRangeOptions times;
 
     @Option(
         names = "--format",
@@ -317,7 +308,7 @@ final class AuditCommand implements Runnable {
       if (!format.equals("table") && !format.equals("json")) {
         throw new IllegalArgumentException("unknown format '" + format + "'; use table or json");
       }
-      range = TimeRange.parse(Optional.ofNullable(since), Optional.ofNullable(until));
+      range = times.range();
     }
 
     @Override
@@ -411,17 +402,7 @@ final class AuditCommand implements Runnable {
         description = "The identity's subject, exactly as its token named it.")
     String user;
 
-    @Option(
-        names = "--since",
-        paramLabel = "WHEN",
-        description = "An ISO date (2026-11-01, from the start of that UTC day) or instant.")
-    String since;
-
-    @Option(
-        names = "--until",
-        paramLabel = "WHEN",
-        description = "An ISO date (up to the end of that UTC day) or instant, excluded.")
-    String until;
+    @Mixin TimeRangeOptions times;
 
     @Option(names = "--target", description = "The target's name.")
     String target;
@@ -462,7 +443,7 @@ final class AuditCommand implements Runnable {
       query =
           new SessionQuery(
               Optional.ofNullable(user),
-              TimeRange.parse(Optional.ofNullable(since), Optional.ofNullable(until)),
+              times.range(),
               Optional.ofNullable(target),
               Optional.ofNullable(table),
               Optional.ofNullable(decision),
@@ -527,18 +508,7 @@ final class AuditCommand implements Runnable {
               + " to standard output: for a SIEM. Streamed: any size of export runs in little"
               + " memory.")
   static final class Export extends IndexCommand {
-    @Option(
-        names = "--since",
-        required = true,
-        paramLabel = "WHEN",
-        description = "An ISO date (2026-11-01, from the start of that UTC day) or instant.")
-    String since;
-
-    @Option(
-        names = "--until",
-        paramLabel = "WHEN",
-        description = "An ISO date (up to the end of that UTC day) or instant, excluded.")
-    String until;
+    @Mixin TimeRangeOptions times;
 
     @Option(
         names = "--format",
@@ -551,7 +521,10 @@ final class AuditCommand implements Runnable {
 
     @Override
     void prepare() {
-      range = TimeRange.parse(Optional.of(since), Optional.ofNullable(until));
+      if (times.since == null) {
+        throw new IllegalArgumentException("give --since: an export covers a stated period");
+      }
+      range = times.range();
       exportFormat = StatementExport.Format.parse(format);
     }
 

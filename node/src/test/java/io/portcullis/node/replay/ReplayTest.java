@@ -132,10 +132,7 @@ class ReplayTest {
               auditor, session, "--target", RecordedBank.sandboxUrl(SANDBOX), "--format", "json");
 
       assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(1);
-      List<String> outcomes = new ArrayList<>();
-      for (JsonNode statement : JSON.readTree(run.out()).path("statements")) {
-        outcomes.add(statement.path("result").asText() + " " + statement.path("reason").asText());
-      }
+      List<String> outcomes = outcomes(run);
       String notRun =
           "NOT_REPLAYABLE not run: statement 2 failed where the recording did not, and aborted the"
               + " replay's transaction";
@@ -170,10 +167,7 @@ class ReplayTest {
             auditor, session, "--target", RecordedBank.sandboxUrl(SANDBOX), "--format", "json");
 
     assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(1);
-    List<String> outcomes = new ArrayList<>();
-    for (JsonNode statement : JSON.readTree(run.out()).path("statements")) {
-      outcomes.add(statement.path("result").asText() + " " + statement.path("reason").asText());
-    }
+    List<String> outcomes = outcomes(run);
     assertThat(outcomes)
         .containsExactly(
             "NOT_REPLAYABLE COPY ... FROM STDIN: the journal does not keep the rows the client"
@@ -260,6 +254,15 @@ class ReplayTest {
         // the INSERT did not run, so the last read returns one row fewer than recorded
         .containsPattern("differs\\s+simple\\s+SELECT upper")
         .contains("12 statements: 4 identical, 1 differ, 1 denied (not run), 6 not replayable");
+  }
+
+  /** Each statement's result and reason, from a replay's JSON report. */
+  private static List<String> outcomes(Cli.Run run) throws Exception {
+    List<String> outcomes = new ArrayList<>();
+    for (JsonNode statement : JSON.readTree(run.out()).path("statements")) {
+      outcomes.add(statement.path("result").asText() + " " + statement.path("reason").asText());
+    }
+    return outcomes;
   }
 
   /** Runs {@code sql} in the sandbox, outside any replay; the first value it returns, if any. */
