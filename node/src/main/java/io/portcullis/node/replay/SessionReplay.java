@@ -156,7 +156,8 @@ public final class SessionReplay {
         run.set(index, outcome(received, Result.DENIED, List.of(), refusal(statement)));
         continue;
       }
-      if (!commit && hasKind(received.sql(), StatementKind.TRANSACTION)) {
+      Set<StatementKind> kinds = kinds(received.sql());
+      if (!commit && kinds.contains(StatementKind.TRANSACTION)) {
         run.set(
             index,
             outcome(
@@ -178,8 +179,8 @@ public final class SessionReplay {
       boolean savepoint =
           !commit
               && (statement.completions().stream().anyMatch(c -> c.sqlState().isPresent())
-                  || hasKind(received.sql(), StatementKind.COPY_IN));
-      boolean alone = savepoint || !pipelined(received);
+                  || kinds.contains(StatementKind.COPY_IN));
+      boolean alone = savepoint || !pipelined(received, kinds);
       run.awaitUntil(alone ? 0 : WINDOW - 1);
       if (run.abortedBy != 0) {
         run.set(index, notRun(received, run.abortedBy));
@@ -214,19 +215,10 @@ public final class SessionReplay {
    * {@code set_config}) is sent once the answers before it are masked, as a client that waits for
    * each answer has them masked. A fast-path call names only a function: what it does is unknown.
    */
-  private boolean pipelined(StatementReceived received) {
-    if (received.protocol().equals("function-call")
-        || ResultMasker.changesMasking(received.sql())) {
-      return false;
-    }
-    for (StatementAnalysis analysis : analyzer.analyze(received.sql(), true)) {
-      for (StatementKind kind : analysis.kinds()) {
-        if (!PIPELINED.contains(kind)) {
-          return false;
-        }
-      }
-    }
-    return true;
+  private boolean pipelined(StatementReceived received, Set<StatementKind> kinds) {
+    return !received.protocol().equals("function-call")
+        && !ResultMasker.changesMasking(received.sql())
+        && PIPELINED.containsAll(kinds);
   }
 
   /**
@@ -425,13 +417,13 @@ public final class SessionReplay {
     }
   }
 
-  private boolean hasKind(String sql, StatementKind kind) {
+  /** What the statement's parts do, together. */
+  private Set<StatementKind> kinds(String sql) {
+    Set<StatementKind> kinds = EnumSet.noneOf(StatementKind.class);
     for (StatementAnalysis analysis : analyzer.analyze(sql, true)) {
-      if (analysis.kinds().contains(kind)) {
-        return true;
-      }
+      kinds.addAll(analysis.kinds());
     }
-    return false;
+    return kinds;
   }
 
   private static String refusal(RecordedStatement statement) {

@@ -791,6 +791,19 @@ class AuditJournalTest {
             "2000-01-01");
     assertThat(inverted.exitCode()).isEqualTo(2);
     assertThat(inverted.err()).contains("the time range is empty");
+
+    Cli.Run notADate =
+        Cli.portcullis("audit", "logins", "--config", config.toString(), "--since", "yesterday");
+    assertThat(notADate.exitCode()).isEqualTo(2);
+    assertThat(notADate.err()).contains("since 'yesterday' is neither an ISO date");
+    Cli.Run unknownFormat =
+        Cli.portcullis("audit", "logins", "--config", config.toString(), "--format", "xml");
+    assertThat(unknownFormat.exitCode()).isEqualTo(2);
+    assertThat(unknownFormat.err()).contains("unknown format 'xml'");
+    Cli.Run exportWithoutSince = Cli.portcullis("audit", "export", "--config", config.toString());
+    assertThat(exportWithoutSince.exitCode()).isEqualTo(2);
+    assertThat(exportWithoutSince.err()).contains("give --since");
+    assertThat(exportWithoutSince.out()).isEmpty();
   }
 
   @Test
