@@ -17,7 +17,6 @@ import io.portcullis.policy.identity.DevIssuer;
 import io.portcullis.policy.rules.PolicyParser;
 import io.portcullis.protocol.BackendMessage;
 import io.portcullis.protocol.FrontendMessage;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -185,9 +184,7 @@ class ClusterIT {
     if (!Files.isExecutable(Path.of("/usr/sbin/haproxy"))) {
       return;
     }
-    try (ServerSocket socket = new ServerSocket(0)) {
-      balancerPort = socket.getLocalPort();
-    }
+    balancerPort = GatewayProcess.freePort();
     StringBuilder servers = new StringBuilder();
     for (int i = 0; i < PORTS.length; i++) {
       servers.append(

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -194,9 +195,21 @@ public final class GatewayProcess implements AutoCloseable {
         "the gateway did not listen within " + START_TIMEOUT + ":\n" + log());
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
+  /**
+   * A port that is free now, chosen below Linux's ephemeral range (32768 and up): a port the kernel
+   * handed out for {@code new ServerSocket(0)} can be handed out again as the local port of an
+   * outgoing connection (another node's JDBC or cluster connection) before the node binds it.
+   */
+  public static int freePort() throws IOException {
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int candidate = 20_000 + ThreadLocalRandom.current().nextInt(12_000);
+      try (ServerSocket socket = new ServerSocket()) {
+        socket.bind(new InetSocketAddress("127.0.0.1", candidate));
+        return candidate;
+      } catch (IOException taken) {
+        // try another
+      }
     }
+    throw new IOException("no free port in 20000-31999 after 100 attempts");
   }
 }
