@@ -1,10 +1,13 @@
 package io.portcullis.node.audit;
 
+import java.util.Map;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.slf4j.MDC;
 
 /**
- * The session id on the log lines a session writes, as the MDC entry {@value #KEY}: the session
- * actor's lines carry it by {@code Behaviors.withMdc}; code of the session that runs on a shared
+ * The session id on the log lines a session writes, as the MDC entry {@value #KEY}: the lines of
+ * the session's actors carry it by {@link #around}; code of the session that runs on a shared
  * event-loop thread (its stream stages, its policy) logs through {@link #run}.
  */
 public final class SessionMdc {
@@ -12,6 +15,17 @@ public final class SessionMdc {
   public static final String KEY = "sessionId";
 
   private SessionMdc() {}
+
+  /**
+   * {@code behavior} with the session's id in the MDC while it handles any message: its own, and
+   * those Pekko's internals send it (a persistent actor's journal answers, after which Pekko logs a
+   * failed write), which {@code Behaviors.withMdc} over the behavior's own message class skips.
+   */
+  @SuppressWarnings("unchecked")
+  public static <T> Behavior<T> around(String sessionId, Behavior<T> behavior) {
+    Behavior<Object> any = (Behavior<Object>) (Behavior<?>) behavior;
+    return (Behavior<T>) (Behavior<?>) Behaviors.withMdc(Object.class, Map.of(KEY, sessionId), any);
+  }
 
   /** Runs {@code logging} with the session's id in the MDC of this thread, as it was before. */
   public static void run(String sessionId, Runnable logging) {

@@ -38,7 +38,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
@@ -127,9 +126,8 @@ public final class SessionActor {
   public static Behavior<Command> create(
       Channel client, Accepted startup, SessionServices services) {
     String sessionId = UUID.randomUUID().toString();
-    return Behaviors.withMdc(
-        Command.class,
-        Map.of(SessionMdc.KEY, sessionId),
+    return SessionMdc.around(
+        sessionId,
         Behaviors.setup(
             context ->
                 new SessionActor(context, sessionId, client, startup, services).authenticate()));
@@ -277,7 +275,10 @@ public final class SessionActor {
   private Behavior<Command> openJournal(UpstreamConnection connection) {
     upstream = connection;
     journal =
-        context.spawn(SessionJournal.create(sessionId, Optional.of(services.ledger())), "journal");
+        context.spawn(
+            SessionMdc.around(
+                sessionId, SessionJournal.create(sessionId, Optional.of(services.ledger()))),
+            "journal");
     recorder =
         new SessionRecorder(
             journal,

@@ -4,6 +4,9 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigException;
@@ -24,6 +27,7 @@ import io.portcullis.persistence.audit.SessionEvent.SessionClosed;
 import io.portcullis.persistence.audit.SessionEvent.SessionOpened;
 import io.portcullis.persistence.audit.SessionEvent.StatementCompleted;
 import io.portcullis.persistence.audit.SessionEvent.StatementReceived;
+import io.portcullis.persistence.audit.SessionJournal;
 import io.portcullis.policy.identity.DevIssuer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -55,6 +59,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -63,6 +68,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * The audit journal end to end, with PostgreSQL as the journal: a scripted session through the
@@ -75,6 +81,8 @@ import org.junit.jupiter.api.io.TempDir;
 class AuditJournalTest {
 
   private static final String JOURNAL_DB = "portcullis_journal_it";
+  private static final Pattern SESSION_PERSISTENCE_ID =
+      Pattern.compile(Pattern.quote(SessionJournal.ENTITY_TYPE + "|") + "([0-9a-f-]{36})");
   private static final String POLICY =
       """
       default: allow
@@ -468,6 +476,10 @@ class AuditJournalTest {
 
   @Test
   void aJournalThatCannotBeWrittenRefusesStatementsAndTheSessionRecovers() throws Exception {
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+    root.addAppender(logged);
     try (Connection c = agent()) {
       c.createStatement().execute("SELECT 1");
       try (Connection j = journalDatabase();
@@ -510,7 +522,22 @@ class AuditJournalTest {
               return null;
             }
           });
+    } finally {
+      root.detachAppender(logged);
     }
+    // The session journal's own lines about the failed write (Pekko's) carry the session's id too.
+    List<ILoggingEvent> journalLines =
+        logged.list.stream()
+            .filter(line -> SESSION_PERSISTENCE_ID.matcher(line.getFormattedMessage()).find())
+            .toList();
+    assertThat(journalLines).isNotEmpty();
+    assertThat(journalLines)
+        .allSatisfy(
+            line -> {
+              Matcher id = SESSION_PERSISTENCE_ID.matcher(line.getFormattedMessage());
+              assertThat(id.find()).isTrue();
+              assertThat(line.getMDCPropertyMap()).containsEntry(SessionMdc.KEY, id.group(1));
+            });
   }
 
   @Test
