@@ -58,6 +58,7 @@ public record AuditSettings(
   }
 
   private static Optional<Path> file(Config journal, String key) {
-    return journal.hasPath(key) ? Optional.of(Path.of(journal.getString(key))) : Optional.empty();
+    String file = journal.getString(key);
+    return file.isEmpty() ? Optional.empty() : Optional.of(Path.of(file));
   }
 }

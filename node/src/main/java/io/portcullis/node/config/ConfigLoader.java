@@ -9,13 +9,19 @@ import java.util.Optional;
 /**
  * Builds the effective configuration: environment overrides (CONFIG_FORCE_*), then programmatic
  * overrides, then the operator's file, then the built-in defaults. Resolution happens once, at the
- * end, so that the operator's file can refer to defaults and environment variables.
+ * end, so that the operator's file can refer to defaults and environment variables. A {@code
+ * portcullis} key the defaults do not know is refused ({@link UnknownSettings}).
  */
 public final class ConfigLoader {
 
   private static final String TARGETS = "portcullis.targets";
 
   private ConfigLoader() {}
+
+  /** The built-in defaults, unresolved: application.conf and the files it includes. */
+  static Config builtInDefaults() {
+    return ConfigFactory.parseResourcesAnySyntax("application");
+  }
 
   public static Config load(Optional<Path> file, Config overrides) {
     Config operatorFile =
@@ -25,7 +31,8 @@ public final class ConfigLoader {
                         path.toFile(), ConfigParseOptions.defaults().setAllowMissing(false)))
             .orElse(ConfigFactory.empty());
     Config given = overrides.withFallback(operatorFile);
-    Config defaults = ConfigFactory.parseResourcesAnySyntax("application");
+    Config defaults = builtInDefaults();
+    UnknownSettings.check(given, defaults.resolve());
     if (given.hasPath(TARGETS)) {
       // Targets the operator lists replace the built-in local one instead of joining it.
       defaults = defaults.withoutPath(TARGETS);
