@@ -1,6 +1,7 @@
 package io.portcullis.node.masking;
 
 import io.portcullis.node.policy.TargetCatalog;
+import io.portcullis.policy.catalog.CatalogDependencies;
 import io.portcullis.policy.catalog.Relations;
 import io.portcullis.policy.catalog.Relations.Relation;
 import io.portcullis.policy.masking.ColumnRule;
@@ -200,6 +201,16 @@ final class ColumnDecisions {
     return relation == null || relation.partitionRoot().isEmpty()
         ? List.of(name)
         : List.of(name, relation.partitionRoot().get());
+  }
+
+  /**
+   * Whether it calls by its schema a function the catalog did not hold when read ({@link
+   * CatalogDependencies#callsUnknownFunction}). Without a catalog, {@link #callsDatabaseFunction}
+   * says yes to every call already.
+   */
+  boolean callsUnknownFunction(StatementAnalysis analysis) {
+    Optional<TargetCatalog> known = catalog;
+    return known.isPresent() && known.get().dependencies().callsUnknownFunction(analysis);
   }
 
   boolean callsDatabaseFunction(StatementAnalysis analysis) {

@@ -81,10 +81,12 @@ public final class ResultMasker {
   private boolean standardConformingStrings = true;
 
   /**
-   * The session changed its {@code search_path}: the gateway's own plans could name other tables
-   * than the session's, so computed columns are masked without asking for one.
+   * How many statements changing the session's {@code search_path} the client has sent. Once one
+   * has, the gateway's own plans could name other tables than the session's, so computed columns
+   * are masked without asking for one; and a statement described before a change may read other
+   * tables after it, so its described columns no longer say where values come from.
    */
-  private boolean searchPathChanged;
+  private int searchPathChanges;
 
   /**
    * The session called {@code set_config}, which can store a value where later {@code SHOW}s and
@@ -126,7 +128,7 @@ public final class ResultMasker {
     if (message instanceof FrontendMessage.Query query) {
       SimpleQuery simple = new SimpleQuery(query.sql(), completions.nextForwarded());
       noteSessionState(query.sql());
-      if (mayName(query.sql())) {
+      if (mayNameOrForget(query.sql())) {
         analyses(simple);
       }
       expected.add(simple);
@@ -138,9 +140,10 @@ public final class ResultMasker {
           new Expected.Bind(
               bind.portal(), bind.statement(), bind.resultFormats(), completions.nextForwarded()));
     } else if (message instanceof FrontendMessage.Describe describe) {
-      expected.add(new Expected.Describe(describe.target() == 'S', describe.name()));
+      expected.add(
+          new Expected.Describe(describe.target() == 'S', describe.name(), searchPathChanges));
     } else if (message instanceof FrontendMessage.Execute execute) {
-      expected.add(new Expected.Execute(execute.portal()));
+      expected.add(new Expected.Execute(execute.portal(), searchPathChanges));
     } else if (message instanceof FrontendMessage.Close close) {
       expected.add(new Expected.Close(close.target() == 'S', close.name()));
     } else if (message == FrontendMessage.Sync.INSTANCE) {
@@ -328,15 +331,18 @@ public final class ResultMasker {
         Prepared prepared = statements.get(describe.name());
         if (prepared != null) {
           prepared.shape = shape;
+          prepared.describedAt = describe.searchPathChanges();
         }
       } else {
         Portal portal = portals.get(describe.name());
         if (portal != null) {
           portal.shape = shape;
+          portal.describedAt = describe.searchPathChanges();
           // Its statement's later portals are often executed without a Describe (pgjdbc, from
           // the sixth run of a prepared statement): they have the same columns.
           if (portal.prepared != null && portal.prepared.shape == null) {
             portal.prepared.shape = shape;
+            portal.prepared.describedAt = describe.searchPathChanges();
           }
         }
       }
@@ -349,9 +355,11 @@ public final class ResultMasker {
     ResultShape shape;
     short[] formats;
     Portal portal = null;
+    int executedAt = 0;
     if (expected.peek() instanceof Expected.Execute execute) {
       portal = portals.get(execute.portal());
-      shape = portal == null ? null : portal.shape();
+      executedAt = execute.searchPathChanges();
+      shape = portal == null ? null : portal.shapeAt(executedAt);
       formats = portal == null ? null : portal.formats;
     } else {
       shape = queryShape;
@@ -366,6 +374,7 @@ public final class ResultMasker {
       shape = decisions().shape(shape.columns(), this::origin, null);
       if (portal != null) {
         portal.shape = shape;
+        portal.describedAt = executedAt;
       } else {
         queryShape = shape;
       }
@@ -475,13 +484,13 @@ public final class ResultMasker {
     Expected head = expected.peek();
     if (head instanceof Expected.Execute execute) {
       Portal portal = portals.get(execute.portal());
-      if (portal != null && portal.prepared != null && mayName(portal.prepared.sql)) {
-        analyzer.analyze(portal.prepared.sql, standardConformingStrings).forEach(this::declares);
+      if (portal != null && portal.prepared != null && mayNameOrForget(portal.prepared.sql)) {
+        analyzer.analyze(portal.prepared.sql, standardConformingStrings).forEach(this::track);
       }
       expected.poll();
     } else if (head instanceof SimpleQuery query) {
       if (query.analyses != null && query.completed < query.analyses.size()) {
-        declares(query.analyses.get(query.completed));
+        track(query.analyses.get(query.completed));
       }
       query.completed++;
     }
@@ -565,7 +574,7 @@ public final class ResultMasker {
     ColumnDecisions decisions = decisions();
     Set<ColumnRule> touched = new LinkedHashSet<>();
     LineageRequest explainable =
-        sql == null || searchPathChanged ? null : new LineageRequest(sql, parameterCount);
+        sql == null || searchPathChanges > 0 ? null : new LineageRequest(sql, parameterCount);
     boolean opaque = false;
     for (StatementAnalysis analysis : analyses) {
       if (analysis.kinds().equals(Set.of(StatementKind.EXPLAIN))) {
@@ -574,9 +583,10 @@ public final class ResultMasker {
       }
       if (!java.util.Collections.disjoint(analysis.functions(), SQL_TEXT_FUNCTIONS)
           || (settingsTainted && analysis.kinds().contains(StatementKind.SHOW))
-          || rowsFromARule(analysis)) {
-        // SQL in a string, state set by an earlier statement, or rows a rewrite rule made up:
-        // anything may come back.
+          || rowsFromARule(analysis)
+          || decisions.callsUnknownFunction(analysis)) {
+        // SQL in a string, state set by an earlier statement, rows a rewrite rule made up, or a
+        // function made since the catalog was read: anything may come back.
         touched.addAll(rules.columns());
         opaque = true;
       }
@@ -596,10 +606,21 @@ public final class ResultMasker {
     return new Origin(sql, List.copyOf(touched), explainable, opaque);
   }
 
-  /** Whether a query may declare a cursor or prepare a statement, which later results refer to. */
-  private static boolean mayName(String sql) {
-    return mentions(sql, "declare") || mentions(sql, "prepare");
+  /**
+   * Whether a query may declare a cursor or prepare a statement, which later results refer to; or
+   * close, deallocate or discard one, or run code that may do any of these ({@link #track}).
+   */
+  private static boolean mayNameOrForget(String sql) {
+    for (String word : NAMING_WORDS) {
+      if (mentions(sql, word)) {
+        return true;
+      }
+    }
+    return false;
   }
+
+  private static final List<String> NAMING_WORDS =
+      List.of("declare", "prepare", "close", "deallocate", "discard", "do", "call");
 
   /** Whether the text holds the word in any case; checked on every statement, so no copy. */
   private static boolean mentions(String text, String word) {
@@ -618,22 +639,54 @@ public final class ResultMasker {
     return query.analyses;
   }
 
-  /** A DECLARE or PREPARE has run: later FETCHes or EXECUTEs of its name return its rows. */
-  private void declares(StatementAnalysis analysis) {
-    analysis.prepared().ifPresent(name -> declared.put(name, analysis));
+  /**
+   * A statement has run. After a DECLARE or PREPARE, later FETCHes or EXECUTEs of its name return
+   * its rows; CLOSE, DEALLOCATE and DISCARD end that. Code the gateway cannot read (a DO block, a
+   * procedure) may close a name and open it again over anything, so after it no name is trusted:
+   * what a FETCH or EXECUTE of an unknown name returns is masked as of unknown origin.
+   */
+  private void track(StatementAnalysis analysis) {
+    if (analysis.prepared().isPresent()) {
+      declared.put(analysis.prepared().get(), analysis);
+    } else if (analysis.kinds().contains(StatementKind.DO)
+        || analysis.kinds().contains(StatementKind.CALL)) {
+      declared.clear();
+    } else {
+      List<Token> tokens = tokens(analysis.text());
+      if (!tokens.isEmpty()
+          && (tokens.get(0).isWord("close")
+              || tokens.get(0).isWord("deallocate")
+              || tokens.get(0).isWord("discard"))) {
+        String name = lastName(tokens);
+        if (name == null || name.equalsIgnoreCase("all")) {
+          declared.clear();
+        } else {
+          declared.remove(name);
+        }
+      }
+    }
   }
 
   private void noteSessionState(String sql) {
-    searchPathChanged |= mentions(sql, SEARCH_PATH);
+    if (mentions(sql, SEARCH_PATH) || (mentions(sql, "schema") && setsSchema(sql))) {
+      searchPathChanges++;
+    }
     settingsTainted |= mentions(sql, SET_CONFIG);
   }
 
+  /** {@code SET SCHEMA 'x'}: the search_path under another name. */
+  private boolean setsSchema(String sql) {
+    return analyzer.analyze(sql, standardConformingStrings).stream()
+        .anyMatch(analysis -> analysis.setting().equals(Optional.of(SEARCH_PATH)));
+  }
+
   /**
-   * Whether a statement changes how the results after it are masked, from the moment it is sent: a
-   * client that waits for each answer has every earlier result masked as before it.
+   * Whether a statement may change how the results after it are masked, from the moment it is sent:
+   * a client that waits for each answer has every earlier result masked as before it. Errs on the
+   * side of yes ({@code schema} in any statement).
    */
   public static boolean changesMasking(String sql) {
-    return mentions(sql, SEARCH_PATH) || mentions(sql, SET_CONFIG);
+    return mentions(sql, SEARCH_PATH) || mentions(sql, "schema") || mentions(sql, SET_CONFIG);
   }
 
   /**
@@ -647,18 +700,28 @@ public final class ResultMasker {
 
   /** The cursor a FETCH or MOVE names: its last name. */
   private StatementAnalysis cursorOf(StatementAnalysis fetch) {
+    String name = lastName(tokens(fetch.text()));
+    return name == null ? null : declared.get(name);
+  }
+
+  /** The tokens of a statement's text; none if it does not lex. */
+  private List<Token> tokens(String statement) {
     try {
-      List<LexedStatement> lexed = SqlLexer.split(fetch.text(), standardConformingStrings);
-      String name = null;
-      for (Token token : lexed.isEmpty() ? List.<Token>of() : lexed.get(0).tokens()) {
-        if (token.isName()) {
-          name = token.value();
-        }
-      }
-      return name == null ? null : declared.get(name);
+      List<LexedStatement> lexed = SqlLexer.split(statement, standardConformingStrings);
+      return lexed.isEmpty() ? List.of() : lexed.get(0).tokens();
     } catch (SqlSyntaxException e) {
-      return null;
+      return List.of();
     }
+  }
+
+  private static String lastName(List<Token> tokens) {
+    String name = null;
+    for (Token token : tokens) {
+      if (token.isName()) {
+        name = token.value();
+      }
+    }
+    return name;
   }
 
   private Prepared preparedFor(Expected head) {
@@ -772,7 +835,7 @@ public final class ResultMasker {
       return relations.named(statement.schema().get(), table);
     }
     List<Relation> candidates = relations.allNamed(table);
-    return candidates.size() == 1 && !searchPathChanged ? candidates.get(0) : null;
+    return candidates.size() == 1 && searchPathChanges == 0 ? candidates.get(0) : null;
   }
 
   // ------------------------------------------------------------------ conversation state
@@ -813,6 +876,9 @@ public final class ResultMasker {
     int parameterCount;
     ResultShape shape;
 
+    /** {@link #searchPathChanges} when {@link #shape} was described. */
+    int describedAt;
+
     Prepared(String sql, int parameterCount) {
       this.sql = sql;
       this.parameterCount = parameterCount;
@@ -825,6 +891,7 @@ public final class ResultMasker {
     final short[] formats;
     final long journaled;
     ResultShape shape;
+    int describedAt;
     ResultRecord result;
 
     Portal(Prepared prepared, short[] formats, long journaled) {
@@ -833,11 +900,17 @@ public final class ResultMasker {
       this.journaled = journaled;
     }
 
-    ResultShape shape() {
+    /**
+     * Its columns as described, or null if unknown or described before the search_path changed (the
+     * same name may now be another table's column).
+     *
+     * @param searchPathChanges when the Execute was sent
+     */
+    ResultShape shapeAt(int searchPathChanges) {
       if (shape != null) {
-        return shape;
+        return describedAt == searchPathChanges ? shape : null;
       }
-      return prepared == null ? null : prepared.shape;
+      return prepared == null || prepared.describedAt != searchPathChanges ? null : prepared.shape;
     }
   }
 
@@ -859,9 +932,15 @@ public final class ResultMasker {
     record Bind(String portal, String statement, short[] resultFormats, long journaled)
         implements Expected {}
 
-    record Describe(boolean statement, String name) implements Expected {}
+    /**
+     * @param searchPathChanges {@link ResultMasker#searchPathChanges} when it was sent
+     */
+    record Describe(boolean statement, String name, int searchPathChanges) implements Expected {}
 
-    record Execute(String portal) implements Expected {}
+    /**
+     * @param searchPathChanges {@link ResultMasker#searchPathChanges} when it was sent
+     */
+    record Execute(String portal, int searchPathChanges) implements Expected {}
 
     record Close(boolean statement, String name) implements Expected {}
 

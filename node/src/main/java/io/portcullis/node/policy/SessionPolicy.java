@@ -272,7 +272,8 @@ public final class SessionPolicy {
       StatementAnalysis prepared = resolvePrepared(statement);
       resolved.add(catalog.isPresent() ? catalog.get().expand(prepared) : prepared);
     }
-    Verdict verdict = inferenceGuarded(current, current.evaluateAll(context, resolved), resolved);
+    Verdict verdict =
+        inferenceGuarded(current, current.evaluateAll(context, resolved), resolved, catalog);
     record(resolved, verdict, now);
     List<String> tables = tables(resolved);
     Judgement judgement = judged(message, text, resolved, verdict, tables, current, context);
@@ -599,7 +600,10 @@ public final class SessionPolicy {
    * masking rule protects from inference by the identity's groups ({@link PredicateGuard}).
    */
   private Verdict inferenceGuarded(
-      Policy current, Verdict verdict, List<StatementAnalysis> statements) {
+      Policy current,
+      Verdict verdict,
+      List<StatementAnalysis> statements,
+      Optional<CatalogDependencies> catalog) {
     if (verdict.decision() == Decision.DENY || current.masking().columns().isEmpty()) {
       return verdict;
     }
@@ -607,7 +611,12 @@ public final class SessionPolicy {
     for (StatementAnalysis statement : statements) {
       Optional<PredicateGuard.Violation> violation =
           PredicateGuard.violation(masking, identity.groups(), statement)
-              .or(() -> CopyGuard.violation(masking, statement));
+              .or(
+                  () ->
+                      CopyGuard.violation(
+                          masking,
+                          statement,
+                          catalog.isPresent() && catalog.get().callsUnreadableFunction(statement)));
       if (violation.isPresent()) {
         return new Verdict(
             Decision.DENY,

@@ -48,6 +48,9 @@ public final class CatalogDependencies {
 
   private static final CatalogDependencies EMPTY = of(Map.of(), Map.of(), Set.of());
 
+  /** Schemas whose functions come with PostgreSQL: no session can add to them. */
+  private static final Set<String> SYSTEM_SCHEMAS = Set.of("pg_catalog", "information_schema");
+
   /**
    * Keyed by qualified and by bare name, so that a statement's name is one lookup; only what
    * reaches some relation is a key.
@@ -58,15 +61,20 @@ public final class CatalogDependencies {
   private final Map<String, Reach> functionCalled;
   private final Set<String> opaqueFunctions;
 
+  /** Every function of the database outside the system schemas, by {@code schema.name}. */
+  private final Set<String> defined;
+
   private CatalogDependencies(
       Map<String, Reach> viewRead,
       Map<String, Reach> viewWritten,
       Map<String, Reach> functionCalled,
-      Set<String> opaqueFunctions) {
+      Set<String> opaqueFunctions,
+      Set<String> defined) {
     this.viewRead = Map.copyOf(viewRead);
     this.viewWritten = Map.copyOf(viewWritten);
     this.functionCalled = Map.copyOf(functionCalled);
     this.opaqueFunctions = Set.copyOf(opaqueFunctions);
+    this.defined = Set.copyOf(defined);
   }
 
   /** No views or functions known: every statement is left as it is. */
@@ -110,7 +118,34 @@ public final class CatalogDependencies {
         opaqueReached.add(function);
       }
     }
-    return new CatalogDependencies(viewRead, viewWritten, functionCalled, opaqueReached);
+    return new CatalogDependencies(
+        viewRead, viewWritten, functionCalled, opaqueReached, union(functions.keySet(), opaque));
+  }
+
+  /**
+   * Whether the statement calls a function whose reads this snapshot cannot follow: one whose body
+   * is not SQL (or calls such a function), or one it does not hold ({@link #callsUnknownFunction}).
+   */
+  public boolean callsUnreadableFunction(StatementAnalysis statement) {
+    return callsOpaqueFunction(statement) || callsUnknownFunction(statement);
+  }
+
+  /**
+   * Whether the statement calls, by its schema, a function this snapshot does not hold: made since
+   * the catalog was read, or temporary ({@code pg_temp}, never in it). It may read anything. A name
+   * without a schema is not judged: the analysis also takes an alias's column list ({@code v(a,
+   * b)}) for a call, and built-in functions are called that way.
+   */
+  public boolean callsUnknownFunction(StatementAnalysis statement) {
+    for (String function : statement.functions()) {
+      int dot = function.lastIndexOf('.');
+      if (dot > 0
+          && !SYSTEM_SCHEMAS.contains(function.substring(0, dot))
+          && !defined.contains(function)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -119,8 +154,12 @@ public final class CatalogDependencies {
    * not show.
    */
   public boolean callsDatabaseFunction(StatementAnalysis statement) {
+    return namesAny(statement.functions(), functionCalled) || callsOpaqueFunction(statement);
+  }
+
+  private boolean callsOpaqueFunction(StatementAnalysis statement) {
     for (String function : statement.functions()) {
-      if (functionCalled.containsKey(function) || opaqueFunctions.contains(function)) {
+      if (opaqueFunctions.contains(function)) {
         return true;
       }
       for (String opaque : opaqueFunctions) {

@@ -126,4 +126,26 @@ class CatalogDependenciesTest {
             Set.of("s.helper"));
     assertThat(catalog.opaqueFunctions()).containsExactlyInAnyOrder("s.helper", "s.wrapper");
   }
+
+  @Test
+  void aFunctionCalledByASchemaTheCatalogDoesNotHoldIsUnknown() {
+    CatalogDependencies catalog =
+        CatalogDependencies.of(Map.of(), Map.of("s.plain", reads("s.t")), Set.of("s.helper"));
+    for (String known :
+        new String[] {
+          "SELECT replace(name, 'a', 'b'), count(*) FROM s.t",
+          "SELECT pg_catalog.replace(name, 'a', 'b') FROM s.t",
+          "SELECT s.plain(), s.helper(), made_since() FROM s.t",
+          "SELECT * FROM (VALUES (1, 'x')) v(a, b)"
+        }) {
+      assertThat(catalog.callsUnknownFunction(ANALYZER.analyze(known, true).get(0)))
+          .as(known)
+          .isFalse();
+    }
+    for (String unknown : new String[] {"SELECT s.made_since()", "SELECT pg_temp.tf()"}) {
+      assertThat(catalog.callsUnknownFunction(ANALYZER.analyze(unknown, true).get(0)))
+          .as(unknown)
+          .isTrue();
+    }
+  }
 }

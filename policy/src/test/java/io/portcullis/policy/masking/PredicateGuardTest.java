@@ -76,12 +76,32 @@ class PredicateGuardTest {
           INSERT INTO scratch VALUES (1, 'x')                                      | false
           UPDATE bank.customers SET name = 'x' WHERE id = 1                        | false
           SELECT ssn FROM bank.customers                                           | false
+          DO $$ BEGIN CREATE TEMP TABLE t AS SELECT ssn FROM bank.customers; END $$ | true
+          DO $$ BEGIN RAISE NOTICE 'hello'; END $$                                 | true
           """)
   void copiesOfProtectedTablesAreRefusedUnlessExempt(String sql, boolean refused) {
     StatementAnalysis statement = ANALYZER.analyze(sql, true).get(0);
     SessionMasking agent = POLICY.forIdentity(new Identity("u", "i", Set.of("agents"), true));
     SessionMasking fraud = POLICY.forIdentity(new Identity("f", "i", Set.of("fraud"), false));
-    assertThat(CopyGuard.violation(agent, statement).isPresent()).as(sql).isEqualTo(refused);
-    assertThat(CopyGuard.violation(fraud, statement)).as("exempt").isEmpty();
+    assertThat(CopyGuard.violation(agent, statement, false).isPresent()).as(sql).isEqualTo(refused);
+    assertThat(CopyGuard.violation(fraud, statement, false)).as("exempt").isEmpty();
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
+          CREATE TABLE scratch AS SELECT s.opaque(i) FROM generate_series(1, 2) i | true
+          INSERT INTO scratch VALUES (1, s.opaque(1))                             | true
+          SELECT s.opaque(1)                                                      | false
+          """)
+  void writesWithAFunctionWhoseReadsCannotBeFollowedAreRefusedUnlessExempt(
+      String sql, boolean refused) {
+    StatementAnalysis statement = ANALYZER.analyze(sql, true).get(0);
+    SessionMasking agent = POLICY.forIdentity(new Identity("u", "i", Set.of("agents"), true));
+    SessionMasking fraud = POLICY.forIdentity(new Identity("f", "i", Set.of("fraud"), false));
+    assertThat(CopyGuard.violation(agent, statement, true).isPresent()).as(sql).isEqualTo(refused);
+    assertThat(CopyGuard.violation(fraud, statement, true)).as("exempt").isEmpty();
   }
 }

@@ -1,0 +1,723 @@
+package io.portcullis.node.masking;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.portcullis.node.GatewayNode;
+import io.portcullis.node.testing.RawClient;
+import io.portcullis.node.testing.RecordingSocketFactory;
+import io.portcullis.node.testing.TestGateway;
+import io.portcullis.node.testing.TestPostgres;
+import io.portcullis.policy.identity.DevIssuer;
+import io.portcullis.protocol.BackendMessage;
+import io.portcullis.protocol.BackendMessage.ReadyForQuery;
+import io.portcullis.protocol.FrontendMessage.AuthenticationResponse;
+import io.portcullis.protocol.FrontendMessage.Bind;
+import io.portcullis.protocol.FrontendMessage.Describe;
+import io.portcullis.protocol.FrontendMessage.Execute;
+import io.portcullis.protocol.FrontendMessage.Parse;
+import io.portcullis.protocol.FrontendMessage.Query;
+import io.portcullis.protocol.FrontendMessage.Startup;
+import io.portcullis.protocol.FrontendMessage.Sync;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLWarning;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.postgresql.PGConnection;
+
+/**
+ * Ways around masking found in review: each script runs through two gateways (the masking policy
+ * with content detectors, as in {@link MaskingTest}, and the same column rules without detectors,
+ * so that a gap in lineage is not hidden by a detector that happens to recognise the test value) in
+ * each client mode, and fails naming every place a protected value was seen. Values are mostly read
+ * as {@code replace(ssn, '-', '')}: nine bare digits, which no detector recognises. What remains
+ * open is listed in docs/masking.md, section 7.
+ */
+class MaskingBypassTest {
+
+  private static final String S = "probe_bank";
+  private static final String C = S + ".customers";
+  private static final String R = "replace(ssn, '-', '')";
+
+  private static final String RULES =
+      """
+      default: allow
+      masking:
+        columns:
+          - {id: ssn, columns: [probe_bank.customers.ssn], strategy: partial, keep: 4}
+          - {id: email, columns: [probe_bank.customers.email], strategy: redact}
+          - {id: acct, columns: [probe_bank.customers.acct], strategy: redact}
+      """;
+
+  private static final String DETECTORS =
+      """
+        detectors:
+          - {id: cards, kind: card, strategy: partial}
+          - {id: ssns, kind: ssn, strategy: redact}
+          - {id: emails, kind: email, strategy: redact}
+      """;
+
+  private static final List<String> SECRETS =
+      List.of(
+          "123-45-6789",
+          "123456789",
+          "234-56-7891",
+          "234567891",
+          "345-67-8912",
+          "345678912",
+          "alice.adams@example.com",
+          // account numbers: a protected column in a format no detector knows
+          "9988776655",
+          "9911223344");
+
+  @TempDir static Path dir;
+  private static GatewayNode withDetectors;
+  private static GatewayNode columnsOnly;
+  private static DevIssuer issuer;
+  private static final AtomicInteger unique = new AtomicInteger();
+
+  @BeforeAll
+  static void start() throws Exception {
+    try (Connection c = TestPostgres.direct();
+        Statement s = c.createStatement()) {
+      s.execute("DROP SCHEMA IF EXISTS " + S + " CASCADE");
+      s.execute("DROP SCHEMA IF EXISTS probe_decoy CASCADE");
+      s.execute(
+          """
+          CREATE SCHEMA probe_bank;
+          CREATE TABLE probe_bank.customers (
+            id int PRIMARY KEY, name text, ssn text, email text, note text, acct text);
+          INSERT INTO probe_bank.customers VALUES
+            (1, 'Alice Adams', '123-45-6789', 'alice.adams@example.com', 'n1', '9988776655'),
+            (2, 'Bob Brown', '234-56-7891', 'bob@example.invalid', 'n2', '9911223344');
+          -- A DBA's PL/pgSQL function (as mask_bank.secret_of in MaskingTest).
+          CREATE FUNCTION probe_bank.secret_of(int) RETURNS text LANGUAGE plpgsql
+            AS $$ BEGIN RETURN (SELECT ssn FROM probe_bank.customers WHERE id = $1); END $$;
+          -- A decoy schema with a same-named, harmless table.
+          CREATE SCHEMA probe_decoy;
+          CREATE TABLE probe_decoy.customers (
+            id int PRIMARY KEY, name text, ssn text, email text, note text, acct text);
+          INSERT INTO probe_decoy.customers VALUES (1, 'd', 'decoy-1', 'd', 'd', 'd'),
+            (2, 'd', 'decoy-2', 'd', 'd', 'd');
+          """);
+    }
+    Path key = dir.resolve("dev.jwk");
+    Path full = dir.resolve("policy.yaml");
+    Files.writeString(full, RULES + DETECTORS);
+    Path bare = dir.resolve("policy-columns-only.yaml");
+    Files.writeString(bare, RULES);
+    withDetectors = TestGateway.start(TestGateway.policyWithDevTokens(full, key));
+    columnsOnly = TestGateway.start(TestGateway.policyWithDevTokens(bare, key));
+    issuer = DevIssuer.load(key);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (withDetectors != null) {
+      withDetectors.close();
+    }
+    if (columnsOnly != null) {
+      columnsOnly.close();
+    }
+  }
+
+  enum Mode {
+    SIMPLE("preferQueryMode=simple"),
+    EXTENDED_TEXT("prepareThreshold=1"),
+    EXTENDED_BINARY("prepareThreshold=1&binaryTransfer=true&binaryTransferEnable=25,1043,20");
+
+    final String params;
+
+    Mode(String params) {
+      this.params = params;
+    }
+  }
+
+  // ====================================================================== 1. cursors
+
+  @Test
+  void cursorFetchAndMove() throws Exception {
+    assertNoLeak(
+        "BEGIN",
+        "DECLARE c{u} CURSOR FOR SELECT ssn, " + R + " FROM " + C,
+        "FETCH 1 FROM c{u}",
+        "MOVE 0 IN c{u}",
+        "FETCH ALL FROM c{u}",
+        "MOVE BACKWARD ALL IN c{u}",
+        "COMMIT");
+    assertNoLeak(
+        "BEGIN; DECLARE c{u} CURSOR FOR SELECT ssn FROM "
+            + C
+            + "; FETCH 2 FROM c{u}; FETCH ALL FROM c{u}; COMMIT");
+  }
+
+  @Test
+  void cursorWithHold() throws Exception {
+    assertNoLeak(
+        "BEGIN",
+        "DECLARE h{u} CURSOR WITH HOLD FOR SELECT ssn, " + R + " FROM " + C,
+        "COMMIT",
+        "FETCH 1 FROM h{u}",
+        "MOVE 1 IN h{u}",
+        "FETCH ALL FROM h{u}",
+        "CLOSE h{u}");
+  }
+
+  /** A cursor opened by PL/pgSQL (no DECLARE statement) under a name a harmless DECLARE used. */
+  @Test
+  void cursorOpenedInPlpgsqlUnderAnEarlierHarmlessName() throws Exception {
+    assertNoLeak(
+        "BEGIN",
+        "DECLARE k{u} CURSOR FOR SELECT 'x'::text AS a",
+        "CLOSE k{u}",
+        "DO $$ DECLARE k refcursor := 'k{u}'; BEGIN OPEN k FOR SELECT "
+            + R
+            + " AS a FROM "
+            + C
+            + "; END $$",
+        "FETCH ALL FROM k{u}",
+        "COMMIT");
+  }
+
+  /** The same without an earlier DECLARE of the name: FETCH of an unknown cursor. */
+  @Test
+  void cursorOpenedInPlpgsql() throws Exception {
+    assertNoLeak(
+        "BEGIN",
+        "DO $$ DECLARE k refcursor := 'n{u}'; BEGIN OPEN k FOR SELECT "
+            + R
+            + " AS a FROM "
+            + C
+            + "; END $$",
+        "FETCH ALL FROM n{u}",
+        "COMMIT");
+  }
+
+  // ====================================================================== 2. SQL PREPARE
+
+  @Test
+  void sqlPrepareExecute() throws Exception {
+    assertNoLeak(
+        "PREPARE p{u} AS SELECT ssn, " + R + " FROM " + C, "EXECUTE p{u}", "DEALLOCATE p{u}");
+    assertNoLeak(
+        "PREPARE q{u}(int) AS SELECT ssn, " + R + " FROM " + C + " WHERE id = $1",
+        "EXECUTE q{u}(1)",
+        "EXECUTE q{u}(2)",
+        "DEALLOCATE q{u}");
+  }
+
+  /** A statement prepared by PL/pgSQL's EXECUTE under a name a harmless PREPARE used. */
+  @Test
+  void preparedInsideDoUnderAnEarlierHarmlessName() throws Exception {
+    assertNoLeak(
+        "PREPARE w{u} AS SELECT 'x'::text AS a",
+        "DEALLOCATE w{u}",
+        "DO $$ BEGIN EXECUTE 'PREPARE w{u} AS SELECT "
+            + R.replace("'", "''")
+            + " AS a FROM "
+            + C
+            + "'; END $$",
+        "EXECUTE w{u}",
+        "DEALLOCATE w{u}");
+  }
+
+  // ====================================================================== 3. RETURNING
+
+  @Test
+  void returning() throws Exception {
+    assertNoLeak(
+        "BEGIN",
+        "INSERT INTO " + C + " (id, name, ssn) VALUES (3, 'Carl', '345-67-8912') RETURNING ssn",
+        "INSERT INTO " + C + " (id, name, ssn) VALUES (4, 'Dora', '345-67-8912') RETURNING " + R,
+        "UPDATE " + C + " SET name = name RETURNING ssn",
+        "UPDATE " + C + " SET name = name RETURNING " + R + ", *",
+        "DELETE FROM " + C + " WHERE id = 3 RETURNING *",
+        "DELETE FROM " + C + " WHERE id = 4 RETURNING " + R,
+        "WITH d AS (UPDATE " + C + " SET name = name RETURNING ssn) SELECT * FROM d",
+        "WITH d AS (UPDATE " + C + " SET name = name RETURNING ssn) SELECT " + R + " FROM d",
+        "WITH d AS (DELETE FROM " + C + " RETURNING *) SELECT d FROM d",
+        "ROLLBACK");
+  }
+
+  // ====================================================================== 4. whole rows, JSON
+
+  @Test
+  void wholeRowAndJson() throws Exception {
+    assertNoLeak(
+        "SELECT c FROM " + C + " c",
+        "SELECT c::text FROM " + C + " c",
+        "SELECT row_to_json(c) FROM " + C + " c",
+        "SELECT row_to_json(c)::text FROM " + C + " c",
+        "SELECT to_jsonb(c) ->> 'ssn' FROM " + C + " c",
+        "SELECT replace(to_jsonb(c) ->> 'ssn', '-', '') FROM " + C + " c",
+        "SELECT json_agg(c) FROM " + C + " c",
+        "SELECT json_agg(c)::text FROM " + C + " c",
+        "TABLE " + C,
+        "SELECT (c).* FROM " + C + " c",
+        "SELECT (c).ssn FROM " + C + " c",
+        "SELECT string_agg(ssn, ',') FROM " + C,
+        "SELECT string_agg(" + R + ", ',') FROM " + C,
+        "SELECT (SELECT c FROM " + C + " c WHERE id = 1)::text",
+        "SELECT jsonb_path_query(to_jsonb(c), '$.ssn') FROM " + C + " c",
+        "SELECT (jsonb_each_text(to_jsonb(c))).value FROM " + C + " c",
+        "SELECT v FROM " + C + " c, jsonb_each_text(to_jsonb(c)) AS e(k, v)");
+  }
+
+  // ====================================================================== 5. copies into new
+  // objects
+
+  @Test
+  void ctasSelectIntoTempView() throws Exception {
+    assertNoLeak(
+        "CREATE TEMP TABLE t{u} AS SELECT " + R + " AS s FROM " + C,
+        "SELECT * FROM t{u}",
+        "SELECT " + R + " AS s INTO TEMP t2{u} FROM " + C,
+        "SELECT * FROM t2{u}",
+        "CREATE TEMP VIEW v{u} AS SELECT " + R + " AS s FROM " + C,
+        "SELECT * FROM v{u}",
+        "SELECT s || '' FROM v{u}",
+        "SLEEP",
+        "SELECT * FROM v{u}",
+        "SELECT s || '' FROM v{u}");
+  }
+
+  /**
+   * CREATE TABLE AS inside a DO block: no statement the gateway reads names the protected table.
+   */
+  @Test
+  void copyMadeInsideDoBlock() throws Exception {
+    assertNoLeak(
+        "DO $$ BEGIN CREATE TEMP TABLE d{u} AS SELECT " + R + " AS s FROM " + C + "; END $$",
+        "SELECT s || '' FROM d{u}",
+        "SLEEP",
+        "SELECT s FROM d{u}");
+  }
+
+  /** A temporary view made inside a DO block, read at once through a computed column. */
+  @Test
+  void viewMadeInsideDoBlock() throws Exception {
+    assertNoLeak(
+        "DO $$ BEGIN CREATE TEMP VIEW dv{u} AS SELECT " + R + " AS s FROM " + C + "; END $$",
+        "SELECT s || '' FROM dv{u}");
+  }
+
+  /** CREATE TABLE AS over a DBA's PL/pgSQL function that reads the protected table. */
+  @Test
+  void copyMadeThroughAnOpaqueFunction() throws Exception {
+    assertNoLeak(
+        "CREATE TEMP TABLE o{u} AS SELECT replace("
+            + S
+            + ".secret_of(i), '-', '') AS s FROM generate_series(1, 2) i",
+        "SELECT s || '' FROM o{u}",
+        "SLEEP",
+        "SELECT s FROM o{u}");
+  }
+
+  /** EXPLAIN ANALYZE runs the CREATE TABLE AS it explains. */
+  @Test
+  void copyMadeByExplainAnalyze() throws Exception {
+    assertNoLeak(
+        "EXPLAIN ANALYZE CREATE TEMP TABLE e{u} AS SELECT " + R + " AS s FROM " + C,
+        "SELECT s || '' FROM e{u}",
+        "SLEEP",
+        "SELECT s FROM e{u}");
+  }
+
+  // ====================================================================== 6. COPY
+
+  @Test
+  void copyOut() throws Exception {
+    assertNoLeak(
+        "COPYOUT COPY (SELECT ssn, " + R + " FROM " + C + ") TO STDOUT",
+        "COPYOUT COPY " + C + " TO STDOUT (FORMAT csv)",
+        "COPYOUT COPY " + C + " TO STDOUT (FORMAT binary)",
+        "COPYOUT COPY (SELECT " + R + " FROM " + C + ") TO STDOUT (FORMAT binary)",
+        "COPYOUT COPY (SELECT c FROM " + C + " c) TO STDOUT (FORMAT csv)",
+        "COPYOUT COPY (TABLE " + C + ") TO STDOUT");
+  }
+
+  // ====================================================================== 7. extended protocol
+
+  @Test
+  void binaryResultsAndRowLimits() throws Exception {
+    for (GatewayNode gateway : List.of(withDetectors, columnsOnly)) {
+      for (String params :
+          List.of(
+              "prepareThreshold=0&binaryTransfer=true&binaryTransferEnable=25,1043",
+              "prepareThreshold=-1&binaryTransfer=true&binaryTransferEnable=25,1043")) {
+        String recording = UUID.randomUUID().toString();
+        List<String> seen = new ArrayList<>();
+        try (Connection connection = agent(gateway, params, recording)) {
+          connection.setAutoCommit(false);
+          try (PreparedStatement ps =
+              connection.prepareStatement("SELECT ssn, " + R + ", name FROM " + C)) {
+            ps.setFetchSize(1);
+            for (int run = 0; run < 3; run++) {
+              try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                  seen.add(rs.getString(1));
+                  seen.add(rs.getString(2));
+                }
+              }
+            }
+          }
+          connection.commit();
+        }
+        assertClean(params, RecordingSocketFactory.take(recording), seen);
+      }
+    }
+  }
+
+  @Test
+  void rawPortalExecutedInPieces() throws Exception {
+    for (GatewayNode gateway : List.of(withDetectors, columnsOnly)) {
+      try (RawClient client = rawAgent(gateway)) {
+        client.send(new Query("BEGIN"));
+        List<BackendMessage> all = new ArrayList<>(untilReady(client, 1));
+        client.send(
+            new Parse("", "SELECT ssn, " + R + " FROM " + C, new int[0]),
+            new Bind("p", "", new short[0], new byte[0][], new short[] {1}),
+            new Execute("p", 1),
+            new Execute("p", 1),
+            new Execute("p", 0),
+            Sync.INSTANCE,
+            new Query("COMMIT"));
+        all.addAll(untilReady(client, 2));
+        assertClean("raw", bytesOf(all), List.of());
+      }
+    }
+  }
+
+  /**
+   * A named statement described while {@code search_path} finds a harmless same-named table, then
+   * executed (no Describe, as pgjdbc does from the sixth run) after {@code search_path} changed:
+   * PostgreSQL plans it again against the protected table; the gateway reuses the old description.
+   */
+  @Test
+  void namedStatementReusedAfterSearchPathChange() throws Exception {
+    for (GatewayNode gateway : List.of(withDetectors, columnsOnly)) {
+      try (RawClient client = rawAgent(gateway)) {
+        List<BackendMessage> all = new ArrayList<>();
+        client.send(new Query("SET search_path = probe_decoy"));
+        all.addAll(untilReady(client, 1));
+        client.send(
+            new Parse(
+                "s1", "SELECT acct, ssn, " + R + " AS r FROM customers ORDER BY id", new int[0]),
+            new Describe('S', "s1"),
+            new Bind("", "s1", new short[0], new byte[0][], new short[0]),
+            new Execute("", 0),
+            Sync.INSTANCE);
+        all.addAll(untilReady(client, 1));
+        client.send(new Query("SET search_path = probe_bank"));
+        all.addAll(untilReady(client, 1));
+        client.send(
+            new Bind("", "s1", new short[0], new byte[0][], new short[0]),
+            new Execute("", 0),
+            Sync.INSTANCE);
+        all.addAll(untilReady(client, 1));
+        assertClean(
+            gateway == withDetectors ? "raw, detectors" : "raw, columns-only",
+            bytesOf(all),
+            List.of());
+      }
+    }
+  }
+
+  /** The same with pgjdbc: a server-prepared statement run again after setSchema. */
+  @Test
+  void pgjdbcPreparedStatementAfterSetSchema() throws Exception {
+    for (GatewayNode gateway : List.of(withDetectors, columnsOnly)) {
+      String recording = UUID.randomUUID().toString();
+      List<String> seen = new ArrayList<>();
+      try (Connection connection = agent(gateway, "prepareThreshold=1", recording)) {
+        connection.setSchema("probe_decoy");
+        try (PreparedStatement ps =
+            connection.prepareStatement("SELECT acct, ssn, name FROM customers ORDER BY id")) {
+          for (int run = 0; run < 12; run++) {
+            if (run == 8) {
+              connection.setSchema("probe_bank");
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                seen.add(rs.getString(1));
+                seen.add(rs.getString(2));
+              }
+            }
+          }
+        }
+      }
+      assertClean("pgjdbc", RecordingSocketFactory.take(recording), seen);
+    }
+  }
+
+  /**
+   * {@code SET SCHEMA} (what pgjdbc's setSchema sends) changes the search path without the word
+   * search_path: the gateway's own plan then names the decoy table.
+   */
+  @Test
+  void setSchemaWithoutTheWordSearchPath() throws Exception {
+    assertNoLeak(
+        "SET SCHEMA 'probe_bank'", "SELECT " + R + " FROM customers ORDER BY id", "RESET ALL");
+  }
+
+  /**
+   * Lineage asked with the gateway's default search_path, which finds a same-named table in public
+   * (created through the gateway, so that the catalog knows it).
+   */
+  @Test
+  void setSchemaWithADecoyOnTheGatewaysPath() throws Exception {
+    assertNoLeak(
+        "CREATE TABLE IF NOT EXISTS public.customers (LIKE probe_decoy.customers)",
+        "SLEEP",
+        "SET SCHEMA 'probe_bank'",
+        "SELECT " + R + ", acct || '' FROM customers ORDER BY id",
+        "RESET ALL",
+        "DROP TABLE IF EXISTS public.customers");
+  }
+
+  // ====================================================================== 8. functions, notices,
+  // errors
+
+  @Test
+  void sqlFunctionCreatedThenCalledAtOnce() throws Exception {
+    assertNoLeak(
+        "CREATE FUNCTION "
+            + S
+            + ".f{u}() RETURNS SETOF text LANGUAGE sql AS 'SELECT "
+            + R.replace("'", "''")
+            + " FROM "
+            + C
+            + "'",
+        "SELECT " + S + ".f{u}()",
+        "SELECT * FROM " + S + ".f{u}()",
+        "DROP FUNCTION " + S + ".f{u}()");
+  }
+
+  @Test
+  void sqlFunctionCreatedThenCalledAfterCatalogRefresh() throws Exception {
+    assertNoLeak(
+        "CREATE FUNCTION "
+            + S
+            + ".g{u}() RETURNS SETOF text LANGUAGE sql AS 'SELECT "
+            + R.replace("'", "''")
+            + " FROM "
+            + C
+            + "'",
+        "SLEEP",
+        "SELECT " + S + ".g{u}()",
+        "DROP FUNCTION " + S + ".g{u}()");
+  }
+
+  @Test
+  void plpgsqlFunctionCreatedThenCalledAtOnce() throws Exception {
+    assertNoLeak(
+        "CREATE FUNCTION "
+            + S
+            + ".pf{u}() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN (SELECT "
+            + R
+            + " FROM "
+            + C
+            + " WHERE id = 1); END $$",
+        "SELECT " + S + ".pf{u}()",
+        "DROP FUNCTION " + S + ".pf{u}()");
+  }
+
+  /**
+   * A SQL function in the session's temporary schema, called as pg_temp.name after the catalog was
+   * read again (the catalog names it pg_temp_N.name).
+   */
+  @Test
+  void temporarySqlFunctionAfterRefresh() throws Exception {
+    assertNoLeak(
+        "CREATE FUNCTION pg_temp.tf{u}() RETURNS SETOF text LANGUAGE sql AS 'SELECT "
+            + R.replace("'", "''")
+            + " FROM "
+            + C
+            + "'",
+        "SLEEP",
+        "SELECT pg_temp.tf{u}()");
+  }
+
+  @Test
+  void temporaryPlpgsqlFunctionAfterRefresh() throws Exception {
+    assertNoLeak(
+        "CREATE FUNCTION pg_temp.tp{u}() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN (SELECT "
+            + R
+            + " FROM "
+            + C
+            + " WHERE id = 1); END $$",
+        "SLEEP",
+        "SELECT pg_temp.tp{u}()");
+  }
+
+  @Test
+  void noticeFromDoBlock() throws Exception {
+    assertNoLeak("DO $$ BEGIN RAISE NOTICE '%', (SELECT ssn FROM " + C + " WHERE id = 1); END $$");
+  }
+
+  @Test
+  void noticeFromDoBlockUndashed() throws Exception {
+    assertNoLeak(
+        "DO $$ BEGIN RAISE NOTICE '%', (SELECT " + R + " FROM " + C + " WHERE id = 1); END $$");
+  }
+
+  // ====================================================================== machinery
+
+  /** Runs the script through both gateways in every mode; fails listing every leak. */
+  private static void assertNoLeak(String... script) throws Exception {
+    List<String> leaks = new ArrayList<>();
+    for (GatewayNode gateway : List.of(withDetectors, columnsOnly)) {
+      String policy = gateway == withDetectors ? "detectors" : "columns-only";
+      for (Mode mode : Mode.values()) {
+        String u = "_" + unique.incrementAndGet();
+        String[] resolved = new String[script.length];
+        for (int i = 0; i < script.length; i++) {
+          resolved[i] = script[i].replace("{u}", u);
+        }
+        String recording = UUID.randomUUID().toString();
+        List<String> seen = new ArrayList<>();
+        try (Connection connection = agent(gateway, mode.params, recording)) {
+          runScript(connection, resolved, seen);
+        }
+        String found = leakedSecrets(RecordingSocketFactory.take(recording), seen);
+        if (!found.isEmpty()) {
+          leaks.add(policy + "/" + mode + ": " + found);
+        }
+      }
+    }
+    assertThat(leaks).as("leaks of: " + String.join("  ⏎  ", script)).isEmpty();
+  }
+
+  private static void assertClean(String label, byte[] received, List<String> decoded) {
+    assertThat(received).as("bytes recorded").isNotEmpty();
+    assertThat(leakedSecrets(received, decoded)).as(label).isEmpty();
+  }
+
+  private static String leakedSecrets(byte[] received, List<String> decoded) {
+    String raw = new String(received, StandardCharsets.ISO_8859_1);
+    List<String> found = new ArrayList<>();
+    for (String secret : SECRETS) {
+      int at = raw.indexOf(secret);
+      if (at >= 0) {
+        String around =
+            raw.substring(Math.max(0, at - 60), Math.min(raw.length(), at + secret.length() + 20));
+        found.add(secret + " in [" + around.replaceAll("[^\\x20-\\x7e]", ".") + "]");
+      } else {
+        for (String value : decoded) {
+          if (value != null && value.contains(secret)) {
+            found.add(secret + " decoded in [" + value + "]");
+            break;
+          }
+        }
+      }
+    }
+    return String.join("; ", found);
+  }
+
+  private static void runScript(Connection connection, String[] script, List<String> seen)
+      throws Exception {
+    for (String sql : script) {
+      if (sql.equals("SLEEP")) {
+        Thread.sleep(1500); // the gateway reads its catalog again 300 ms after DDL
+        continue;
+      }
+      if (sql.startsWith("COPYOUT ")) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+          connection.unwrap(PGConnection.class).getCopyAPI().copyOut(sql.substring(8), out);
+        } catch (SQLException e) {
+          seen.add(e.getMessage());
+        }
+        seen.add(out.toString(StandardCharsets.ISO_8859_1));
+        continue;
+      }
+      try (Statement statement = connection.createStatement()) {
+        boolean rows = statement.execute(sql);
+        while (true) {
+          if (rows) {
+            try (ResultSet rs = statement.getResultSet()) {
+              while (rs.next()) {
+                for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                  seen.add(rs.getMetaData().getColumnLabel(i));
+                  seen.add(rs.getString(i));
+                }
+              }
+            }
+          } else if (statement.getUpdateCount() == -1) {
+            break;
+          }
+          rows = statement.getMoreResults();
+        }
+        for (SQLWarning w = statement.getWarnings(); w != null; w = w.getNextWarning()) {
+          seen.add(w.getMessage());
+        }
+      } catch (SQLException e) {
+        seen.add(e.getMessage());
+        seen.add(String.valueOf(e.getCause()));
+      }
+    }
+    connection.createStatement().execute("SELECT 1");
+  }
+
+  private static RawClient rawAgent(GatewayNode gateway) throws Exception {
+    RawClient client = new RawClient(gateway.port());
+    client.send(new Startup(3 << 16, Map.of("user", "report-bot", "database", "main")));
+    client.readUntil(BackendMessage.AuthenticationCleartextPassword.class::isInstance);
+    client
+        .send(
+            AuthenticationResponse.password(
+                issuer.mint(
+                    "report-bot", Set.of("agents"), true, Duration.ofMinutes(5), "portcullis")))
+        .readUntil(ReadyForQuery.class::isInstance);
+    return client;
+  }
+
+  private static List<BackendMessage> untilReady(RawClient client, int readies) throws Exception {
+    List<BackendMessage> all = new ArrayList<>();
+    for (int i = 0; i < readies; i++) {
+      all.addAll(client.readUntil(ReadyForQuery.class::isInstance));
+    }
+    return all;
+  }
+
+  private static byte[] bytesOf(List<BackendMessage> messages) {
+    ByteBuf buf = Unpooled.buffer();
+    messages.forEach(m -> m.writeTo(buf));
+    byte[] bytes = new byte[buf.readableBytes()];
+    buf.readBytes(bytes);
+    buf.release();
+    return bytes;
+  }
+
+  private static Connection agent(GatewayNode gateway, String params, String recording)
+      throws SQLException {
+    Properties props = new Properties();
+    props.setProperty("user", "report-bot");
+    props.setProperty(
+        "password",
+        issuer.mint("report-bot", Set.of("agents"), true, Duration.ofMinutes(5), "portcullis"));
+    props.setProperty("socketFactory", RecordingSocketFactory.class.getName());
+    props.setProperty("socketFactoryArg", recording);
+    return DriverManager.getConnection(TestGateway.jdbcUrl(gateway, params), props);
+  }
+}
