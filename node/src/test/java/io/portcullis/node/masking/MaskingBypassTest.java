@@ -2,26 +2,20 @@ package io.portcullis.node.masking;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.portcullis.node.GatewayNode;
+import io.portcullis.node.testing.ClientTranscript;
 import io.portcullis.node.testing.RawClient;
 import io.portcullis.node.testing.RecordingSocketFactory;
 import io.portcullis.node.testing.TestGateway;
 import io.portcullis.node.testing.TestPostgres;
 import io.portcullis.policy.identity.DevIssuer;
 import io.portcullis.protocol.BackendMessage;
-import io.portcullis.protocol.BackendMessage.ReadyForQuery;
-import io.portcullis.protocol.FrontendMessage.AuthenticationResponse;
 import io.portcullis.protocol.FrontendMessage.Bind;
 import io.portcullis.protocol.FrontendMessage.Describe;
 import io.portcullis.protocol.FrontendMessage.Execute;
 import io.portcullis.protocol.FrontendMessage.Parse;
 import io.portcullis.protocol.FrontendMessage.Query;
-import io.portcullis.protocol.FrontendMessage.Startup;
 import io.portcullis.protocol.FrontendMessage.Sync;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -29,12 +23,10 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.SQLWarning;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
@@ -43,7 +35,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.postgresql.PGConnection;
 
 /**
  * Ways around masking found in review: each script runs through two gateways (the masking policy
@@ -393,7 +384,7 @@ class MaskingBypassTest {
     for (GatewayNode gateway : List.of(withDetectors, columnsOnly)) {
       try (RawClient client = rawAgent(gateway)) {
         client.send(new Query("BEGIN"));
-        List<BackendMessage> all = new ArrayList<>(untilReady(client, 1));
+        List<BackendMessage> all = new ArrayList<>(ClientTranscript.untilReady(client, 1));
         client.send(
             new Parse("", "SELECT ssn, " + R + " FROM " + C, new int[0]),
             new Bind("p", "", new short[0], new byte[0][], new short[] {1}),
@@ -402,8 +393,8 @@ class MaskingBypassTest {
             new Execute("p", 0),
             Sync.INSTANCE,
             new Query("COMMIT"));
-        all.addAll(untilReady(client, 2));
-        assertClean("raw", bytesOf(all), List.of());
+        all.addAll(ClientTranscript.untilReady(client, 2));
+        assertClean("raw", ClientTranscript.bytesOf(all), List.of());
       }
     }
   }
@@ -419,7 +410,7 @@ class MaskingBypassTest {
       try (RawClient client = rawAgent(gateway)) {
         List<BackendMessage> all = new ArrayList<>();
         client.send(new Query("SET search_path = probe_decoy"));
-        all.addAll(untilReady(client, 1));
+        all.addAll(ClientTranscript.untilReady(client, 1));
         client.send(
             new Parse(
                 "s1", "SELECT acct, ssn, " + R + " AS r FROM customers ORDER BY id", new int[0]),
@@ -427,17 +418,17 @@ class MaskingBypassTest {
             new Bind("", "s1", new short[0], new byte[0][], new short[0]),
             new Execute("", 0),
             Sync.INSTANCE);
-        all.addAll(untilReady(client, 1));
+        all.addAll(ClientTranscript.untilReady(client, 1));
         client.send(new Query("SET search_path = probe_bank"));
-        all.addAll(untilReady(client, 1));
+        all.addAll(ClientTranscript.untilReady(client, 1));
         client.send(
             new Bind("", "s1", new short[0], new byte[0][], new short[0]),
             new Execute("", 0),
             Sync.INSTANCE);
-        all.addAll(untilReady(client, 1));
+        all.addAll(ClientTranscript.untilReady(client, 1));
         assertClean(
             gateway == withDetectors ? "raw, detectors" : "raw, columns-only",
-            bytesOf(all),
+            ClientTranscript.bytesOf(all),
             List.of());
       }
     }
@@ -597,9 +588,10 @@ class MaskingBypassTest {
         String recording = UUID.randomUUID().toString();
         List<String> seen = new ArrayList<>();
         try (Connection connection = agent(gateway, mode.params, recording)) {
-          runScript(connection, resolved, seen);
+          ClientTranscript.run(connection, resolved, seen);
         }
-        String found = leakedSecrets(RecordingSocketFactory.take(recording), seen);
+        String found =
+            ClientTranscript.secretsSeen(SECRETS, RecordingSocketFactory.take(recording), seen);
         if (!found.isEmpty()) {
           leaks.add(policy + "/" + mode + ": " + found);
         }
@@ -610,103 +602,14 @@ class MaskingBypassTest {
 
   private static void assertClean(String label, byte[] received, List<String> decoded) {
     assertThat(received).as("bytes recorded").isNotEmpty();
-    assertThat(leakedSecrets(received, decoded)).as(label).isEmpty();
-  }
-
-  private static String leakedSecrets(byte[] received, List<String> decoded) {
-    String raw = new String(received, StandardCharsets.ISO_8859_1);
-    List<String> found = new ArrayList<>();
-    for (String secret : SECRETS) {
-      int at = raw.indexOf(secret);
-      if (at >= 0) {
-        String around =
-            raw.substring(Math.max(0, at - 60), Math.min(raw.length(), at + secret.length() + 20));
-        found.add(secret + " in [" + around.replaceAll("[^\\x20-\\x7e]", ".") + "]");
-      } else {
-        for (String value : decoded) {
-          if (value != null && value.contains(secret)) {
-            found.add(secret + " decoded in [" + value + "]");
-            break;
-          }
-        }
-      }
-    }
-    return String.join("; ", found);
-  }
-
-  private static void runScript(Connection connection, String[] script, List<String> seen)
-      throws Exception {
-    for (String sql : script) {
-      if (sql.equals("SLEEP")) {
-        Thread.sleep(1500); // the gateway reads its catalog again 300 ms after DDL
-        continue;
-      }
-      if (sql.startsWith("COPYOUT ")) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-          connection.unwrap(PGConnection.class).getCopyAPI().copyOut(sql.substring(8), out);
-        } catch (SQLException e) {
-          seen.add(e.getMessage());
-        }
-        seen.add(out.toString(StandardCharsets.ISO_8859_1));
-        continue;
-      }
-      try (Statement statement = connection.createStatement()) {
-        boolean rows = statement.execute(sql);
-        while (true) {
-          if (rows) {
-            try (ResultSet rs = statement.getResultSet()) {
-              while (rs.next()) {
-                for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
-                  seen.add(rs.getMetaData().getColumnLabel(i));
-                  seen.add(rs.getString(i));
-                }
-              }
-            }
-          } else if (statement.getUpdateCount() == -1) {
-            break;
-          }
-          rows = statement.getMoreResults();
-        }
-        for (SQLWarning w = statement.getWarnings(); w != null; w = w.getNextWarning()) {
-          seen.add(w.getMessage());
-        }
-      } catch (SQLException e) {
-        seen.add(e.getMessage());
-        seen.add(String.valueOf(e.getCause()));
-      }
-    }
-    connection.createStatement().execute("SELECT 1");
+    assertThat(ClientTranscript.secretsSeen(SECRETS, received, decoded)).as(label).isEmpty();
   }
 
   private static RawClient rawAgent(GatewayNode gateway) throws Exception {
-    RawClient client = new RawClient(gateway.port());
-    client.send(new Startup(3 << 16, Map.of("user", "report-bot", "database", "main")));
-    client.readUntil(BackendMessage.AuthenticationCleartextPassword.class::isInstance);
-    client
-        .send(
-            AuthenticationResponse.password(
-                issuer.mint(
-                    "report-bot", Set.of("agents"), true, Duration.ofMinutes(5), "portcullis")))
-        .readUntil(ReadyForQuery.class::isInstance);
-    return client;
-  }
-
-  private static List<BackendMessage> untilReady(RawClient client, int readies) throws Exception {
-    List<BackendMessage> all = new ArrayList<>();
-    for (int i = 0; i < readies; i++) {
-      all.addAll(client.readUntil(ReadyForQuery.class::isInstance));
-    }
-    return all;
-  }
-
-  private static byte[] bytesOf(List<BackendMessage> messages) {
-    ByteBuf buf = Unpooled.buffer();
-    messages.forEach(m -> m.writeTo(buf));
-    byte[] bytes = new byte[buf.readableBytes()];
-    buf.readBytes(bytes);
-    buf.release();
-    return bytes;
+    return ClientTranscript.rawClient(
+        gateway.port(),
+        "report-bot",
+        issuer.mint("report-bot", Set.of("agents"), true, Duration.ofMinutes(5), "portcullis"));
   }
 
   private static Connection agent(GatewayNode gateway, String params, String recording)

@@ -6,9 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.portcullis.node.GatewayNode;
+import io.portcullis.node.testing.ClientTranscript;
 import io.portcullis.node.testing.RawClient;
 import io.portcullis.node.testing.RecordingSocketFactory;
 import io.portcullis.node.testing.TestGateway;
@@ -16,8 +15,6 @@ import io.portcullis.node.testing.TestPostgres;
 import io.portcullis.policy.identity.DevIssuer;
 import io.portcullis.protocol.BackendMessage;
 import io.portcullis.protocol.BackendMessage.DataRow;
-import io.portcullis.protocol.BackendMessage.ReadyForQuery;
-import io.portcullis.protocol.FrontendMessage.AuthenticationResponse;
 import io.portcullis.protocol.FrontendMessage.Bind;
 import io.portcullis.protocol.FrontendMessage.Close;
 import io.portcullis.protocol.FrontendMessage.Describe;
@@ -25,7 +22,6 @@ import io.portcullis.protocol.FrontendMessage.Execute;
 import io.portcullis.protocol.FrontendMessage.FunctionCall;
 import io.portcullis.protocol.FrontendMessage.Parse;
 import io.portcullis.protocol.FrontendMessage.Query;
-import io.portcullis.protocol.FrontendMessage.Startup;
 import io.portcullis.protocol.FrontendMessage.Sync;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -35,12 +31,10 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.SQLWarning;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
@@ -382,7 +376,7 @@ class MaskingTest {
     List<String> firstRow;
     try (Connection connection = agent(mode.params, recording)) {
       connection.createStatement().execute("LISTEN mask_test");
-      firstRow = runScript(connection, new String[] {sql}, seen);
+      firstRow = ClientTranscript.run(connection, new String[] {sql}, seen);
     }
     if (first != ANY) {
       assertThat(firstRow).as("first row").isNotEmpty();
@@ -731,75 +725,16 @@ class MaskingTest {
     String recording = UUID.randomUUID().toString();
     List<String> seen = new ArrayList<>();
     try (Connection connection = agent(mode.params, recording)) {
-      runScript(connection, script, seen);
+      ClientTranscript.run(connection, script, seen);
     }
     byte[] received = RecordingSocketFactory.take(recording);
     try {
       assertNoSecret(received, seen);
     } catch (AssertionError e) {
-      throw new AssertionError(mode + " | " + label + " | " + leakedSecret(received), e);
+      throw new AssertionError(
+          mode + " | " + label + " | " + ClientTranscript.secretsSeen(SECRETS, received, List.of()),
+          e);
     }
-  }
-
-  private static String leakedSecret(byte[] received) {
-    String raw = new String(received, StandardCharsets.ISO_8859_1);
-    List<String> found = new ArrayList<>();
-    for (String secret : SECRETS) {
-      int at = raw.indexOf(secret);
-      if (at >= 0) {
-        String around =
-            raw.substring(Math.max(0, at - 40), Math.min(raw.length(), at + secret.length() + 20));
-        found.add(secret + " in [" + around.replaceAll("[^\\x20-\\x7e]", ".") + "]");
-      }
-    }
-    return String.join("; ", found);
-  }
-
-  /**
-   * Runs each statement, collecting every column name, value, warning, error and notification text;
-   * returns the first row of the first result (empty if none).
-   */
-  private static List<String> runScript(Connection connection, String[] script, List<String> seen)
-      throws SQLException {
-    List<String> firstRow = null;
-    for (String sql : script) {
-      try (Statement statement = connection.createStatement()) {
-        boolean rows = statement.execute(sql);
-        while (true) {
-          if (rows) {
-            try (ResultSet rs = statement.getResultSet()) {
-              while (rs.next()) {
-                List<String> row = new ArrayList<>();
-                for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
-                  seen.add(rs.getMetaData().getColumnLabel(i));
-                  row.add(rs.getString(i));
-                }
-                seen.addAll(row);
-                firstRow = firstRow == null ? row : firstRow;
-              }
-            }
-          } else if (statement.getUpdateCount() == -1) {
-            break;
-          }
-          rows = statement.getMoreResults();
-        }
-        for (SQLWarning w = statement.getWarnings(); w != null; w = w.getNextWarning()) {
-          seen.add(w.getMessage());
-        }
-      } catch (SQLException e) {
-        seen.add(e.getMessage());
-        seen.add(String.valueOf(e.getCause()));
-      }
-    }
-    connection.createStatement().execute("SELECT 1");
-    var notifications = connection.unwrap(PGConnection.class).getNotifications();
-    if (notifications != null) {
-      for (var n : notifications) {
-        seen.add(n.getName());
-        seen.add(n.getParameter());
-      }
-    }
-    return firstRow == null ? List.of() : firstRow;
   }
 
   /** Other paths rows can take. */
@@ -925,7 +860,7 @@ class MaskingTest {
     String recording = UUID.randomUUID().toString();
     List<String> seen = new ArrayList<>();
     try (Connection connection = agent(mode.params, recording)) {
-      runScript(
+      ClientTranscript.run(
           connection,
           new String[] {
             "CREATE TABLE IF NOT EXISTS public.customers (id int, ssn text, profile jsonb)",
@@ -1092,33 +1027,10 @@ class MaskingTest {
   // ---------------------------------------------------------------- at the protocol level
 
   private static RawClient rawAgent() throws Exception {
-    RawClient client = new RawClient(gateway.port());
-    client.send(new Startup(3 << 16, Map.of("user", "report-bot", "database", "main")));
-    client.readUntil(BackendMessage.AuthenticationCleartextPassword.class::isInstance);
-    client
-        .send(
-            AuthenticationResponse.password(
-                issuer.mint(
-                    "report-bot", Set.of("agents"), true, Duration.ofMinutes(5), "portcullis")))
-        .readUntil(ReadyForQuery.class::isInstance);
-    return client;
-  }
-
-  private static byte[] bytesOf(List<BackendMessage> messages) {
-    ByteBuf buf = Unpooled.buffer();
-    messages.forEach(m -> m.writeTo(buf));
-    byte[] bytes = new byte[buf.readableBytes()];
-    buf.readBytes(bytes);
-    buf.release();
-    return bytes;
-  }
-
-  private static List<BackendMessage> untilReady(RawClient client, int readies) throws Exception {
-    List<BackendMessage> all = new ArrayList<>();
-    for (int i = 0; i < readies; i++) {
-      all.addAll(client.readUntil(ReadyForQuery.class::isInstance));
-    }
-    return all;
+    return ClientTranscript.rawClient(
+        gateway.port(),
+        "report-bot",
+        issuer.mint("report-bot", Set.of("agents"), true, Duration.ofMinutes(5), "portcullis"));
   }
 
   // standard_conforming_strings off: the query is split into statements as the server splits it.
@@ -1126,14 +1038,14 @@ class MaskingTest {
   void statementsAreSplitAsTheSessionsStringsSetting() throws Exception {
     try (RawClient client = rawAgent()) {
       client.send(new Query("SET standard_conforming_strings = off"));
-      untilReady(client, 1);
+      ClientTranscript.untilReady(client, 1);
       client.send(
           new Query(
               "SELECT 'x\\'; SELECT now()::text; --' AS a\n; SELECT replace(ssn, '-', '') FROM "
                   + S
                   + ".customers ORDER BY id"));
-      List<BackendMessage> received = untilReady(client, 1);
-      assertNoSecret(bytesOf(received), List.of(String.valueOf(received)));
+      List<BackendMessage> received = ClientTranscript.untilReady(client, 1);
+      assertNoSecret(ClientTranscript.bytesOf(received), List.of(String.valueOf(received)));
     }
   }
 
@@ -1150,9 +1062,9 @@ class MaskingTest {
           new Describe('S', "s"),
           new Execute("p", 0),
           Sync.INSTANCE);
-      List<BackendMessage> received = untilReady(client, 1);
+      List<BackendMessage> received = ClientTranscript.untilReady(client, 1);
       assertThat(received).anyMatch(DataRow.class::isInstance);
-      assertNoSecret(bytesOf(received), List.of(String.valueOf(received)));
+      assertNoSecret(ClientTranscript.bytesOf(received), List.of(String.valueOf(received)));
     }
   }
 
@@ -1165,9 +1077,9 @@ class MaskingTest {
           new FunctionCall(pgBackendPid, new short[0], new byte[0][], (short) 0),
           new Query("SELECT replace(ssn, '-', '') FROM " + S + ".customers ORDER BY id"),
           new Query("SELECT 'x'::text"));
-      List<BackendMessage> received = untilReady(client, 3);
+      List<BackendMessage> received = ClientTranscript.untilReady(client, 3);
       assertThat(received).anyMatch(DataRow.class::isInstance);
-      assertNoSecret(bytesOf(received), List.of(String.valueOf(received)));
+      assertNoSecret(ClientTranscript.bytesOf(received), List.of(String.valueOf(received)));
     }
   }
 
@@ -1193,7 +1105,7 @@ class MaskingTest {
       client.send(
           new FunctionCall(2026, new short[0], new byte[0][], (short) 0),
           new Query("SELECT name FROM " + S + ".customers ORDER BY id"));
-      List<BackendMessage> received = untilReady(client, 2);
+      List<BackendMessage> received = ClientTranscript.untilReady(client, 2);
       DataRow first =
           (DataRow) received.stream().filter(DataRow.class::isInstance).findFirst().orElseThrow();
       assertThat(new String(first.values()[0], StandardCharsets.UTF_8)).isEqualTo("Alice Adams");
