@@ -484,7 +484,7 @@ public final class ResultMasker {
     Expected head = expected.peek();
     if (head instanceof Expected.Execute execute) {
       Portal portal = portals.get(execute.portal());
-      if (portal != null && portal.prepared != null && mayNameOrForget(portal.prepared.sql)) {
+      if (portal != null && portal.prepared != null && portal.prepared.mayNameOrForget) {
         analyzer.analyze(portal.prepared.sql, standardConformingStrings).forEach(this::track);
       }
       expected.poll();
@@ -622,10 +622,17 @@ public final class ResultMasker {
   private static final List<String> NAMING_WORDS =
       List.of("declare", "prepare", "close", "deallocate", "discard", "do", "call");
 
-  /** Whether the text holds the word in any case; checked on every statement, so no copy. */
+  /**
+   * Whether the text holds the (lower-case) word in any case; checked for several words on every
+   * statement, so no copy, and a full comparison only where the first letter matches.
+   */
   private static boolean mentions(String text, String word) {
-    for (int i = 0; i + word.length() <= text.length(); i++) {
-      if (text.regionMatches(true, i, word, 0, word.length())) {
+    char lower = word.charAt(0);
+    char upper = Character.toUpperCase(lower);
+    for (int i = 0, last = text.length() - word.length(); i <= last; i++) {
+      char c = text.charAt(i);
+      if ((c == lower || c == upper)
+          && text.regionMatches(true, i + 1, word, 1, word.length() - 1)) {
         return true;
       }
     }
@@ -873,6 +880,7 @@ public final class ResultMasker {
 
   private static final class Prepared {
     final String sql;
+    final boolean mayNameOrForget;
     int parameterCount;
     ResultShape shape;
 
@@ -881,6 +889,7 @@ public final class ResultMasker {
 
     Prepared(String sql, int parameterCount) {
       this.sql = sql;
+      this.mayNameOrForget = ResultMasker.mayNameOrForget(sql);
       this.parameterCount = parameterCount;
     }
   }
