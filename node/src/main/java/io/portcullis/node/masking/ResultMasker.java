@@ -578,7 +578,13 @@ public final class ResultMasker {
     boolean opaque = false;
     for (StatementAnalysis analysis : analyses) {
       if (analysis.kinds().equals(Set.of(StatementKind.EXPLAIN))) {
-        // A plan, not data: it shows the statement's own text, never a row.
+        // A plan, not data: it shows the statement's own text, never a row; but a function of
+        // the database that the planner evaluated (an IMMUTABLE one is folded) shows its value.
+        if (decisions.callsDatabaseFunction(analysis) || decisions.callsUnknownFunction(analysis)) {
+          touched.addAll(rules.columns());
+          opaque = true;
+          explainable = null;
+        }
         continue;
       }
       if (!java.util.Collections.disjoint(analysis.functions(), SQL_TEXT_FUNCTIONS)

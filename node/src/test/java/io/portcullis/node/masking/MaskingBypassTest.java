@@ -561,6 +561,22 @@ class MaskingBypassTest {
         "SELECT pg_temp.tp{u}()");
   }
 
+  /** The planner folds an IMMUTABLE function's call into a constant that EXPLAIN VERBOSE shows. */
+  @Test
+  void explainShowsAFoldedConstant() throws Exception {
+    assertNoLeak(
+        "CREATE FUNCTION "
+            + S
+            + ".im{u}() RETURNS text IMMUTABLE LANGUAGE sql AS 'SELECT "
+            + R.replace("'", "''")
+            + " FROM "
+            + C
+            + " ORDER BY id LIMIT 1'",
+        "SLEEP",
+        "EXPLAIN (VERBOSE) SELECT " + S + ".im{u}()",
+        "DROP FUNCTION " + S + ".im{u}()");
+  }
+
   @Test
   void noticeFromDoBlock() throws Exception {
     assertNoLeak("DO $$ BEGIN RAISE NOTICE '%', (SELECT ssn FROM " + C + " WHERE id = 1); END $$");
