@@ -127,13 +127,13 @@ public final class ResultMasker {
   public void onFrontend(FrontendMessage message) {
     if (message instanceof FrontendMessage.Query query) {
       SimpleQuery simple = new SimpleQuery(query.sql(), completions.nextForwarded());
-      noteSessionState(query.sql());
+      noteSessionState(query.sql(), () -> analyses(simple));
       if (mayNameOrForget(query.sql())) {
         analyses(simple);
       }
       expected.add(simple);
     } else if (message instanceof FrontendMessage.Parse parse) {
-      noteSessionState(parse.sql());
+      noteSessionState(parse.sql(), () -> analyzer.analyze(parse.sql(), standardConformingStrings));
       expected.add(new Expected.Parse(parse.name(), parse.sql(), parse.parameterTypes().length));
     } else if (message instanceof FrontendMessage.Bind bind) {
       expected.add(
@@ -680,17 +680,18 @@ public final class ResultMasker {
     }
   }
 
-  private void noteSessionState(String sql) {
-    if (mentions(sql, SEARCH_PATH) || (mentions(sql, "schema") && setsSchema(sql))) {
+  /**
+   * @param analyses the text's statements, analysed only if it mentions {@code schema}: {@code SET
+   *     SCHEMA 'x'} is the search_path under another name
+   */
+  private void noteSessionState(String sql, Supplier<List<StatementAnalysis>> analyses) {
+    if (mentions(sql, SEARCH_PATH)
+        || (mentions(sql, "schema")
+            && analyses.get().stream()
+                .anyMatch(analysis -> analysis.setting().equals(Optional.of(SEARCH_PATH))))) {
       searchPathChanges++;
     }
     settingsTainted |= mentions(sql, SET_CONFIG);
-  }
-
-  /** {@code SET SCHEMA 'x'}: the search_path under another name. */
-  private boolean setsSchema(String sql) {
-    return analyzer.analyze(sql, standardConformingStrings).stream()
-        .anyMatch(analysis -> analysis.setting().equals(Optional.of(SEARCH_PATH)));
   }
 
   /**
