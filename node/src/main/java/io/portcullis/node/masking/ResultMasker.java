@@ -45,8 +45,9 @@ import java.util.function.Supplier;
  * portal or query each RowDescription, DataRow and COPY row belongs to, and what that statement
  * reads: its {@link Origin}), lets {@link ColumnDecisions} decide each column's rule, and rewrites
  * the values ({@link ValueMasking}). Every other value, and every diagnostic, notification, setting
- * and column name, passes the content detectors. It also sums up each journaled statement's result
- * for the journal ({@link ResultRecord}).
+ * and column name, passes the content detectors; diagnostics are first redacted to words that
+ * cannot be values ({@link DiagnosticRedaction}) when a column rule applies. It also sums up each
+ * journaled statement's result for the journal ({@link ResultRecord}).
  *
  * <p>Plain Java, single-threaded: the masking stage calls it for every message in order. Before
  * {@link #onBackend}, the stage asks {@link #lineageNeeded}; when that names a statement, the stage
@@ -243,9 +244,11 @@ public final class ResultMasker {
     } else if (message == CopyData.CopyDone.INSTANCE) {
       copy = null;
     } else if (message instanceof ErrorResponse error) {
+      // Shown as of the statements it may quote, before the failure skips them.
+      BackendMessage shown = diagnostic(error);
       recordEnd(Optional.empty(), Optional.ofNullable(error.sqlState()));
       failed();
-      return diagnostic(error);
+      return shown;
     } else if (message instanceof NoticeResponse notice) {
       return diagnostic(notice);
     } else if (message instanceof NotificationResponse notification) {
@@ -524,8 +527,14 @@ public final class ResultMasker {
     copy = null;
   }
 
+  /**
+   * An error or notice: for an identity under column rules, with every word that may quote a value
+   * redacted ({@link DiagnosticRedaction}); then scanned by the detectors.
+   */
   private <D extends Diagnostic> BackendMessage diagnostic(D diagnostic) {
-    if (!values.scans()) {
+    DiagnosticRedaction redaction =
+        rules.columns().isEmpty() ? null : new DiagnosticRedaction(clientTexts(), relations());
+    if (redaction == null && !values.scans()) {
       return diagnostic;
     }
     List<Field> fields = diagnostic.fields();
@@ -535,7 +544,8 @@ public final class ResultMasker {
       if (NOT_TEXT_FIELDS.indexOf(field.code()) >= 0) {
         continue;
       }
-      String text = values.scan(field.value());
+      String text =
+          values.scan(redaction == null ? field.value() : redaction.redact(field.value()));
       if (!text.equals(field.value())) {
         if (masked == null) {
           masked = new ArrayList<>(fields);
@@ -546,9 +556,53 @@ public final class ResultMasker {
     if (masked == null) {
       return diagnostic;
     }
+    if (redaction != null && redaction.redacted()) {
+      withHint(masked, DiagnosticRedaction.HINT);
+    }
     return diagnostic instanceof ErrorResponse
         ? new ErrorResponse(masked)
         : new NoticeResponse(masked);
+  }
+
+  private static void withHint(List<Field> fields, String hint) {
+    for (int i = 0; i < fields.size(); i++) {
+      if (fields.get(i).code() == Field.HINT) {
+        fields.set(i, new Field(Field.HINT, fields.get(i).value() + "\n" + hint));
+        return;
+      }
+    }
+    fields.add(new Field(Field.HINT, hint));
+  }
+
+  /** What the client sent for the statements still to be answered: SQL and names. */
+  private List<String> clientTexts() {
+    List<String> texts = new ArrayList<>();
+    for (Expected pending : expected) {
+      if (pending instanceof SimpleQuery query) {
+        texts.add(query.sql);
+      } else if (pending instanceof Expected.Parse parse) {
+        texts.add(parse.name());
+        texts.add(parse.sql());
+      } else if (pending instanceof Expected.Bind bind) {
+        texts.add(bind.portal());
+        texts.add(bind.statement());
+        Prepared prepared = statements.get(bind.statement());
+        if (prepared != null) {
+          texts.add(prepared.sql);
+        }
+      } else if (pending instanceof Expected.Close close) {
+        texts.add(close.name());
+      } else if (pending instanceof Expected.Describe describe) {
+        texts.add(describe.name());
+      } else if (pending instanceof Expected.Execute execute) {
+        texts.add(execute.portal());
+      }
+      Prepared prepared = preparedFor(pending);
+      if (prepared != null) {
+        texts.add(prepared.sql);
+      }
+    }
+    return texts;
   }
 
   // ------------------------------------------------------------------ where a result comes from

@@ -1,6 +1,7 @@
 package io.portcullis.node.masking;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.portcullis.node.GatewayNode;
 import io.portcullis.node.testing.ClientTranscript;
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.postgresql.util.PSQLException;
 
 /**
  * Ways around masking found in review: each script runs through two gateways (the masking policy
@@ -97,13 +99,20 @@ class MaskingBypassTest {
           """
           CREATE SCHEMA probe_bank;
           CREATE TABLE probe_bank.customers (
-            id int PRIMARY KEY, name text, ssn text, email text, note text, acct text);
+            id int PRIMARY KEY, name text, ssn text, email text,
+            note text CHECK (note <> 'forbidden'), acct text);
           INSERT INTO probe_bank.customers VALUES
             (1, 'Alice Adams', '123-45-6789', 'alice.adams@example.com', 'n1', '9988776655'),
             (2, 'Bob Brown', '234-56-7891', 'bob@example.invalid', 'n2', '9911223344');
           -- A DBA's PL/pgSQL function (as mask_bank.secret_of in MaskingTest).
           CREATE FUNCTION probe_bank.secret_of(int) RETURNS text LANGUAGE plpgsql
             AS $$ BEGIN RETURN (SELECT ssn FROM probe_bank.customers WHERE id = $1); END $$;
+          -- A DBA's functions that put their argument in a notice, and in an error's fields.
+          CREATE FUNCTION probe_bank.shout(text) RETURNS int LANGUAGE plpgsql
+            AS $$ BEGIN RAISE NOTICE 'value %', $1; RETURN 1; END $$;
+          CREATE FUNCTION probe_bank.refuse(text) RETURNS int LANGUAGE plpgsql
+            AS $$ BEGIN RAISE EXCEPTION 'refused %', $1 USING DETAIL = $1, HINT = $1, COLUMN = $1,
+              CONSTRAINT = $1, TABLE = $1; END $$;
           -- A decoy schema with a same-named, harmless table.
           CREATE SCHEMA probe_decoy;
           CREATE TABLE probe_decoy.customers (
@@ -586,6 +595,53 @@ class MaskingBypassTest {
   void noticeFromDoBlockUndashed() throws Exception {
     assertNoLeak(
         "DO $$ BEGIN RAISE NOTICE '%', (SELECT " + R + " FROM " + C + " WHERE id = 1); END $$");
+  }
+
+  // ====================================================================== errors and notices
+
+  /** PostgreSQL quotes the value it could not convert, in a format no detector knows. */
+  @Test
+  void errorQuotingAValue() throws Exception {
+    assertNoLeak(
+        "SELECT acct::int FROM " + C + " WHERE id = 1",
+        "SELECT " + R + "::date FROM " + C + " WHERE id = 1");
+  }
+
+  /** What is not a value stays: the client still learns what went wrong, and why words are gone. */
+  @Test
+  void redactedErrorStillSaysWhatWentWrong() throws Exception {
+    String recording = UUID.randomUUID().toString();
+    try (Connection connection = agent(columnsOnly, Mode.SIMPLE.params, recording);
+        Statement statement = connection.createStatement()) {
+      assertThatThrownBy(() -> statement.executeQuery("SELECT acct::int FROM " + C))
+          .isInstanceOfSatisfying(
+              PSQLException.class,
+              e -> {
+                assertThat(e.getSQLState()).isEqualTo("22003");
+                assertThat(e.getServerErrorMessage().getMessage())
+                    .isEqualTo("value \"***\" is out of range for type integer");
+                assertThat(e.getServerErrorMessage().getHint()).isEqualTo(DiagnosticRedaction.HINT);
+              });
+      assertThatThrownBy(() -> statement.executeQuery("SELECT nosuch FROM " + C))
+          .hasMessageContaining("column \"nosuch\" does not exist");
+    }
+    assertClean("errors", RecordingSocketFactory.take(recording), List.of());
+  }
+
+  /** A check constraint's error shows the whole row that failed it. */
+  @Test
+  void constraintViolationShowsTheRow() throws Exception {
+    assertNoLeak("UPDATE " + C + " SET note = 'forbidden' WHERE id = 1");
+  }
+
+  @Test
+  void noticeRaisedByADatabaseFunction() throws Exception {
+    assertNoLeak("SELECT " + S + ".shout(acct) FROM " + C + " WHERE id = 1");
+  }
+
+  @Test
+  void errorFieldsSetByADatabaseFunction() throws Exception {
+    assertNoLeak("SELECT " + S + ".refuse(" + R + ") FROM " + C + " WHERE id = 1");
   }
 
   // ====================================================================== machinery

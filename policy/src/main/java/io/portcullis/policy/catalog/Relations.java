@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -70,9 +71,21 @@ public final class Relations {
   private final Map<Integer, Relation> byOid;
   private final Map<Name, Relation> byName = new HashMap<>();
 
+  /** Every schema, relation and column name, in lower case. */
+  private final Set<String> names = new HashSet<>();
+
   private Relations(Map<Integer, Relation> byOid) {
     this.byOid = byOid;
-    byOid.values().forEach(r -> byName.put(new Name(r.schema(), r.name()), r));
+    for (Relation relation : byOid.values()) {
+      byName.put(new Name(relation.schema(), relation.name()), relation);
+      names.add(relation.schema().toLowerCase(Locale.ROOT));
+      names.add(relation.name().toLowerCase(Locale.ROOT));
+      for (String column : relation.columns()) {
+        if (column != null) {
+          names.add(column.toLowerCase(Locale.ROOT));
+        }
+      }
+    }
   }
 
   public static Relations empty() {
@@ -121,6 +134,11 @@ public final class Relations {
       }
     }
     return named;
+  }
+
+  /** Whether a schema, relation or column has this name, in any case. */
+  public boolean hasName(String name) {
+    return names.contains(name.toLowerCase(Locale.ROOT));
   }
 
   /** The relation with this schema and name, or null. */
