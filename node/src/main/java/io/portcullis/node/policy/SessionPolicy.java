@@ -616,7 +616,8 @@ public final class SessionPolicy {
                       CopyGuard.violation(
                           masking,
                           statement,
-                          catalog.isPresent() && catalog.get().callsUnreadableFunction(statement)));
+                          catalog.isPresent() && catalog.get().callsUnreadableFunction(statement),
+                          standardConformingStrings));
       if (violation.isPresent()) {
         return new Verdict(
             Decision.DENY,

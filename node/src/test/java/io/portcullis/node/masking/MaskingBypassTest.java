@@ -343,6 +343,57 @@ class MaskingBypassTest {
         "SELECT s FROM e{u}");
   }
 
+  /**
+   * A write to the protected table itself that copies a protected column into an unprotected one
+   * (note), which a later SELECT returns unmasked. Not in a transaction, so that the SELECT after
+   * the refusal runs; the notes are put back in case the refusal fails.
+   */
+  @Test
+  void updateCopyingAProtectedColumnIntoAnotherOfItsTable() throws Exception {
+    try {
+      for (GatewayNode gateway : List.of(withDetectors, columnsOnly)) {
+        String recording = UUID.randomUUID().toString();
+        try (Connection connection = agent(gateway, "preferQueryMode=simple", recording);
+            Statement statement = connection.createStatement()) {
+          for (String update :
+              List.of(
+                  "UPDATE " + C + " SET note = ssn",
+                  "UPDATE " + C + " c SET (note, name) = (c.acct, name)")) {
+            assertThatThrownBy(() -> statement.execute(update))
+                .as(update)
+                .isInstanceOfSatisfying(
+                    SQLException.class,
+                    e -> {
+                      assertThat(e.getSQLState()).isEqualTo("42501");
+                      assertThat(e.getMessage()).contains("may be assigned only to its own column");
+                    });
+          }
+        }
+        RecordingSocketFactory.take(recording);
+      }
+      assertNoLeak(
+          "UPDATE " + C + " SET note = " + R,
+          "INSERT INTO "
+              + C
+              + " (id, name) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET note = "
+              + C
+              + ".acct",
+          "SELECT note FROM " + C + " ORDER BY id");
+      try (Connection c = TestPostgres.direct();
+          ResultSet rs =
+              c.createStatement()
+                  .executeQuery("SELECT string_agg(note, ',' ORDER BY id) FROM " + C)) {
+        rs.next();
+        assertThat(rs.getString(1)).isEqualTo("n1,n2");
+      }
+    } finally {
+      try (Connection c = TestPostgres.direct();
+          Statement s = c.createStatement()) {
+        s.execute("UPDATE " + C + " SET note = 'n' || id");
+      }
+    }
+  }
+
   // ====================================================================== 6. COPY
 
   @Test

@@ -2,8 +2,13 @@ package io.portcullis.policy.masking;
 
 import io.portcullis.policy.masking.MaskingPolicy.SessionMasking;
 import io.portcullis.policy.masking.PredicateGuard.Violation;
+import io.portcullis.policy.sql.LexedStatement;
+import io.portcullis.policy.sql.SqlLexer;
+import io.portcullis.policy.sql.SqlSyntaxException;
 import io.portcullis.policy.sql.StatementAnalysis;
 import io.portcullis.policy.sql.StatementKind;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -12,9 +17,23 @@ import java.util.Optional;
  * {@code UPDATE … FROM}) would put the values where no rule masks them. Such a statement is refused
  * for every identity the rule applies to (exempt identities see the values anyway). So is one whose
  * reads cannot be seen: a write calling a function whose body the catalog cannot follow, and a
- * {@code DO} block, whose code may write anything it reads. A write to the protected table itself
- * that copies one of its columns into another ({@code UPDATE customers SET note = ssn}) is not
- * seen: see docs/masking.md.
+ * {@code DO} block, whose code may write anything it reads.
+ *
+ * <p>A write to the protected table itself reads no other table, but an assignment can copy a
+ * protected column into another column of its row: {@code UPDATE customers SET note = ssn}, also in
+ * {@code SET (a, b) = (…)}, {@code ON CONFLICT … DO UPDATE SET} and {@code MERGE … THEN UPDATE
+ * SET}. In a statement that writes the column's table, an assignment is refused when its value
+ * names the column (qualified or not, in any expression or sub-query) or a whole row of a written
+ * relation ({@code c}, {@code c.*}, {@code to_jsonb(c)}), and it assigns any column but that one:
+ * {@code SET ssn = upper(ssn)} keeps the value where the rule masks it, while another protected
+ * column may be masked less ({@code SET ssn = card_number} would show the card's last digits as the
+ * SSN's). {@code excluded.ssn} in an upsert is the row the statement itself proposes, from its own
+ * {@code VALUES} or from a query judged above, so it is allowed. WHERE, FROM and RETURNING are not
+ * assignments: filters are inference ({@link PredicateGuard}), and what RETURNING sends is masked.
+ * The check is by name, so it over-approximates: any use of the column in the value counts (a test
+ * like {@code ssn IS NULL} too), and so does another table's column of the same name. It reads only
+ * the statement's own text: an updatable view that renames the column, and a function whose body
+ * makes the copy, are not seen through.
  */
 public final class CopyGuard {
 
@@ -24,9 +43,14 @@ public final class CopyGuard {
    * Why the statement is refused, or empty when it may run.
    *
    * @param unreadable whether it calls a function whose reads the catalog cannot follow
+   * @param standardConformingStrings the session's setting, to read the statement's text as the
+   *     server does
    */
   public static Optional<Violation> violation(
-      SessionMasking masking, StatementAnalysis statement, boolean unreadable) {
+      SessionMasking masking,
+      StatementAnalysis statement,
+      boolean unreadable,
+      boolean standardConformingStrings) {
     if (masking.columns().isEmpty()) {
       return Optional.empty();
     }
@@ -70,6 +94,69 @@ public final class CopyGuard {
                       + " is protected by masking rule "
                       + rule.id()
                       + ": protected values may not be copied where no rule masks them"));
+        }
+      }
+    }
+    return copyWithinTable(masking, statement, standardConformingStrings);
+  }
+
+  /** An assignment that copies a protected column into another column of the table it writes. */
+  private static Optional<Violation> copyWithinTable(
+      SessionMasking masking, StatementAnalysis statement, boolean standardConformingStrings) {
+    if (masking.columns().stream()
+        .flatMap(rule -> rule.columns().stream())
+        .noneMatch(ref -> ref.tableAmong(statement.tablesWritten()))) {
+      return Optional.empty();
+    }
+    List<WriteClauses> clauses = new ArrayList<>();
+    String unreadable = null;
+    try {
+      for (LexedStatement lexed : SqlLexer.split(statement.text(), standardConformingStrings)) {
+        clauses.add(WriteClauses.of(lexed.tokens()));
+      }
+    } catch (SqlSyntaxException e) {
+      // The policy refuses what it cannot lex anyway; nothing here can say otherwise.
+      unreadable = e.getMessage();
+    }
+    for (ColumnRule rule : masking.columns()) {
+      for (ColumnRef ref : rule.columns()) {
+        if (!ref.tableAmong(statement.tablesWritten())) {
+          continue;
+        }
+        if (unreadable != null) {
+          return Optional.of(
+              new Violation(
+                  rule.id(),
+                  "the statement writes "
+                      + ref.table()
+                      + ", whose column "
+                      + ref
+                      + " is protected by masking rule "
+                      + rule.id()
+                      + ", and cannot be read to tell what it assigns: "
+                      + unreadable));
+        }
+        for (WriteClauses clause : clauses) {
+          for (WriteClauses.Assignment assignment : clause.assignments()) {
+            Optional<String> read = assignment.reads(ref.column(), clause.rowNames());
+            if (read.isPresent()
+                && assignment.targets().stream().anyMatch(t -> !t.equals(ref.column()))) {
+              return Optional.of(
+                  new Violation(
+                      rule.id(),
+                      "the statement sets "
+                          + String.join(", ", assignment.targets())
+                          + " from "
+                          + (read.get().equals(ref.column())
+                              ? ""
+                              : "the whole row " + read.get() + ", which holds ")
+                          + ref
+                          + ", protected by masking rule "
+                          + rule.id()
+                          + ": a protected value may be assigned only to its own column, since"
+                          + " no rule (or a weaker one) masks it in any other"));
+            }
+          }
         }
       }
     }

@@ -83,8 +83,10 @@ class PredicateGuardTest {
     StatementAnalysis statement = ANALYZER.analyze(sql, true).get(0);
     SessionMasking agent = POLICY.forIdentity(new Identity("u", "i", Set.of("agents"), true));
     SessionMasking fraud = POLICY.forIdentity(new Identity("f", "i", Set.of("fraud"), false));
-    assertThat(CopyGuard.violation(agent, statement, false).isPresent()).as(sql).isEqualTo(refused);
-    assertThat(CopyGuard.violation(fraud, statement, false)).as("exempt").isEmpty();
+    assertThat(CopyGuard.violation(agent, statement, false, true).isPresent())
+        .as(sql)
+        .isEqualTo(refused);
+    assertThat(CopyGuard.violation(fraud, statement, false, true)).as("exempt").isEmpty();
   }
 
   @ParameterizedTest
@@ -101,7 +103,9 @@ class PredicateGuardTest {
     StatementAnalysis statement = ANALYZER.analyze(sql, true).get(0);
     SessionMasking agent = POLICY.forIdentity(new Identity("u", "i", Set.of("agents"), true));
     SessionMasking fraud = POLICY.forIdentity(new Identity("f", "i", Set.of("fraud"), false));
-    assertThat(CopyGuard.violation(agent, statement, true).isPresent()).as(sql).isEqualTo(refused);
-    assertThat(CopyGuard.violation(fraud, statement, true)).as("exempt").isEmpty();
+    assertThat(CopyGuard.violation(agent, statement, true, true).isPresent())
+        .as(sql)
+        .isEqualTo(refused);
+    assertThat(CopyGuard.violation(fraud, statement, true, true)).as("exempt").isEmpty();
   }
 }
