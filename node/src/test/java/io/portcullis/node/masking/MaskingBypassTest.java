@@ -394,6 +394,30 @@ class MaskingBypassTest {
     }
   }
 
+  /**
+   * A WITH query's RETURNING hands protected values to another write in the same statement: into a
+   * temporary table, or into another column of a new row of the protected table (rolled back).
+   */
+  @Test
+  void returningOfAWithQueryWrittenElsewhere() throws Exception {
+    assertNoLeak(
+        "CREATE TEMP TABLE k{u} (v text)",
+        "WITH d AS (UPDATE "
+            + C
+            + " SET name = name RETURNING "
+            + R
+            + " AS v) INSERT INTO k{u} SELECT v FROM d",
+        "SELECT v FROM k{u}",
+        "BEGIN",
+        "WITH d AS (DELETE FROM "
+            + C
+            + " WHERE id = 2 RETURNING *) INSERT INTO "
+            + C
+            + " (id, name, note) SELECT id + 10, name, acct FROM d",
+        "SELECT note FROM " + C,
+        "ROLLBACK");
+  }
+
   // ====================================================================== 6. COPY
 
   @Test

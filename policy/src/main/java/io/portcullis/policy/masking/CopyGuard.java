@@ -29,11 +29,17 @@ import java.util.Optional;
  * column may be masked less ({@code SET ssn = card_number} would show the card's last digits as the
  * SSN's). {@code excluded.ssn} in an upsert is the row the statement itself proposes, from its own
  * {@code VALUES} or from a query judged above, so it is allowed. WHERE, FROM and RETURNING are not
- * assignments: filters are inference ({@link PredicateGuard}), and what RETURNING sends is masked.
- * The check is by name, so it over-approximates: any use of the column in the value counts (a test
- * like {@code ssn IS NULL} too), and so does another table's column of the same name. It reads only
- * the statement's own text: an updatable view that renames the column, and a function whose body
- * makes the copy, are not seen through.
+ * assignments: filters are inference ({@link PredicateGuard}), and what RETURNING sends the client
+ * is masked. A RETURNING in a WITH query, though, hands its rows to the rest of the statement
+ * ({@code WITH d AS (DELETE FROM customers RETURNING *) INSERT INTO customers (id, note) SELECT id,
+ * ssn FROM d}): when the statement has another write, or writes more than one table (also through a
+ * view or a function), such a RETURNING that names the column or returns a whole row ({@code *}) is
+ * refused.
+ *
+ * <p>The checks are by name, so they over-approximate: any use of the column in the value counts (a
+ * test like {@code ssn IS NULL} too), and so does another table's column of the same name, or a
+ * {@code RETURNING *} of another table. They read only the statement's own text: an updatable view
+ * that renames the column, and a function whose body makes the copy, are not seen through.
  */
 public final class CopyGuard {
 
@@ -156,6 +162,23 @@ public final class CopyGuard {
                           + ": a protected value may be assigned only to its own column, since"
                           + " no rule (or a weaker one) masks it in any other"));
             }
+          }
+          Optional<String> returned = clause.returnedInWith(ref.column());
+          if (returned.isPresent()
+              && (clause.writes() > 1 || statement.tablesWritten().size() > 1)) {
+            return Optional.of(
+                new Violation(
+                    rule.id(),
+                    "the statement passes "
+                        + (returned.get().equals(ref.column())
+                            ? ""
+                            : "a whole row (" + returned.get() + ") holding ")
+                        + ref
+                        + ", protected by masking rule "
+                        + rule.id()
+                        + ", from the RETURNING of a WITH query to the rest of the statement, which"
+                        + " writes too: protected values may not be copied where no rule masks"
+                        + " them; return them from a statement that writes nothing else"));
           }
         }
       }

@@ -9,15 +9,22 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The assignments of a statement's writes, read from its tokens: the {@code SET} lists of {@code
- * UPDATE} (also in a WITH query, or in a rule's action), of {@code INSERT … ON CONFLICT … DO
- * UPDATE} and of {@code MERGE … THEN UPDATE}.
+ * What a statement's writes take from the rows they write, read from its tokens: the {@code SET}
+ * lists of {@code UPDATE} (also in a WITH query, or in a rule's action), of {@code INSERT … ON
+ * CONFLICT … DO UPDATE} and of {@code MERGE … THEN UPDATE}, and the RETURNING lists of writes in
+ * WITH queries, which hand their rows to the rest of the statement.
  *
  * @param assignments every assignment, at any depth
+ * @param returnedInWith the RETURNING lists of writes inside parentheses (WITH queries)
  * @param rowNames the names and aliases of the relations the statement writes: in a value, such a
  *     name alone (or followed by {@code .*}) is a whole row of that relation
+ * @param writes how many INSERT, UPDATE, DELETE and MERGE statements it holds
  */
-record WriteClauses(List<Assignment> assignments, Set<String> rowNames) {
+record WriteClauses(
+    List<Assignment> assignments,
+    List<List<Token>> returnedInWith,
+    Set<String> rowNames,
+    int writes) {
 
   /** Words that end a SET list at its depth (outside a CASE). */
   private static final Set<String> AFTER_SET = Set.of("from", "where", "returning", "when");
@@ -41,44 +48,80 @@ record WriteClauses(List<Assignment> assignments, Set<String> rowNames) {
      * rowNames} standing for a whole row.
      */
     Optional<String> reads(String column, Set<String> rowNames) {
-      for (int i = 0; i < value.size(); i++) {
-        Token token = value.get(i);
-        if (!token.isName()) {
-          continue;
-        }
-        if (token.value().equals(column) && !(upsert && qualifiedByExcluded(i))) {
-          return Optional.of(column);
-        }
-        boolean qualifies =
-            i + 2 < value.size()
-                && value.get(i + 1).isPunctuation(".")
-                && value.get(i + 2).isName();
-        if (rowNames.contains(token.value()) && !qualifies) {
-          return Optional.of(token.value());
+      return WriteClauses.reads(value, column, rowNames, upsert);
+    }
+  }
+
+  /**
+   * What a RETURNING list in a WITH query returns of {@code column}: the column by name, or a whole
+   * row ({@code *}, a written relation's name or alias, or PostgreSQL 18's {@code old} and {@code
+   * new}).
+   */
+  Optional<String> returnedInWith(String column) {
+    Set<String> rows = new HashSet<>(rowNames);
+    rows.add("old");
+    rows.add("new");
+    for (List<Token> list : returnedInWith) {
+      for (int i = 0; i < list.size(); i++) {
+        Token token = list.get(i);
+        if (token.type() == Token.Type.OPERATOR
+            && token.value().equals("*")
+            && (i == 0
+                || list.get(i - 1).isPunctuation(",")
+                || list.get(i - 1).isPunctuation("."))) {
+          return Optional.of("*");
         }
       }
-      return Optional.empty();
+      Optional<String> read = reads(list, column, rows, false);
+      if (read.isPresent()) {
+        return read;
+      }
     }
+    return Optional.empty();
+  }
 
-    private boolean qualifiedByExcluded(int i) {
-      return i >= 2
-          && value.get(i - 1).isPunctuation(".")
-          && value.get(i - 2).isName()
-          && value.get(i - 2).value().equals("excluded")
-          && !(i >= 3 && value.get(i - 3).isPunctuation("."));
+  private static Optional<String> reads(
+      List<Token> tokens, String column, Set<String> rowNames, boolean upsert) {
+    for (int i = 0; i < tokens.size(); i++) {
+      Token token = tokens.get(i);
+      if (!token.isName()) {
+        continue;
+      }
+      if (token.value().equals(column) && !(upsert && qualifiedByExcluded(tokens, i))) {
+        return Optional.of(column);
+      }
+      boolean qualifies =
+          i + 2 < tokens.size()
+              && tokens.get(i + 1).isPunctuation(".")
+              && tokens.get(i + 2).isName();
+      if (rowNames.contains(token.value()) && !qualifies) {
+        return Optional.of(token.value());
+      }
     }
+    return Optional.empty();
+  }
+
+  private static boolean qualifiedByExcluded(List<Token> tokens, int i) {
+    return i >= 2
+        && tokens.get(i - 1).isPunctuation(".")
+        && tokens.get(i - 2).isName()
+        && tokens.get(i - 2).value().equals("excluded")
+        && !(i >= 3 && tokens.get(i - 3).isPunctuation("."));
   }
 
   static WriteClauses of(List<Token> tokens) {
     Reader reader = new Reader(tokens);
     reader.read();
-    return new WriteClauses(reader.assignments, reader.rowNames);
+    return new WriteClauses(
+        reader.assignments, reader.returnedInWith, reader.rowNames, reader.writes);
   }
 
   private static final class Reader {
     private final List<Token> tokens;
     private final List<Assignment> assignments = new ArrayList<>();
+    private final List<List<Token>> returnedInWith = new ArrayList<>();
     private final Set<String> rowNames = new HashSet<>();
+    private int writes;
 
     Reader(List<Token> tokens) {
       this.tokens = tokens;
@@ -88,9 +131,17 @@ record WriteClauses(List<Assignment> assignments, Set<String> rowNames) {
       for (int i = 0; i < tokens.size(); i++) {
         Token token = tokens.get(i);
         if ((token.isWord("insert") || token.isWord("merge")) && isWord(i + 1, "into")) {
+          writes++;
           relation(i + 2, token.isWord("insert"), rowNames);
         } else if (token.isWord("delete") && isWord(i + 1, "from")) {
+          writes++;
           relation(i + 2, false, rowNames);
+        } else if (token.isWord("returning") && token.depth() > 0) {
+          int end = i + 1;
+          while (end < tokens.size() && tokens.get(end).depth() >= token.depth()) {
+            end++;
+          }
+          returnedInWith.add(tokens.subList(i + 1, end));
         } else if (token.isWord("update")) {
           if (isWord(i + 1, "set")) {
             // ON CONFLICT … DO UPDATE SET, MERGE … THEN UPDATE SET: the relation was named before.
@@ -100,6 +151,7 @@ record WriteClauses(List<Assignment> assignments, Set<String> rowNames) {
             List<String> names = new ArrayList<>();
             int set = relation(i + 1, false, names);
             if (isWord(set, "set")) {
+              writes++;
               rowNames.addAll(names);
               set(set, false);
             }

@@ -122,6 +122,29 @@ class CopyGuardTest {
       delimiterString = "==>",
       textBlock =
           """
+          WITH d AS (DELETE FROM bank.customers RETURNING *) INSERT INTO scratch SELECT ssn FROM d ==> true
+          WITH d AS (DELETE FROM bank.customers WHERE id = 1 RETURNING id, ssn) INSERT INTO bank.customers (id, note) SELECT id + 10, ssn FROM d ==> true
+          WITH d AS (UPDATE bank.customers c SET name = name RETURNING c) INSERT INTO scratch SELECT d::text FROM d ==> true
+          WITH d AS (UPDATE bank.customers SET name = name RETURNING upper(ssn) AS s), e AS (INSERT INTO scratch SELECT s FROM d) SELECT 1 ==> true
+          CREATE TABLE t AS WITH d AS (UPDATE bank.customers SET note = note RETURNING ssn) SELECT * FROM d ==> true
+          WITH d AS (UPDATE bank.customers SET name = name RETURNING ssn) SELECT ssn INTO TEMP t FROM d ==> true
+          WITH d AS (MERGE INTO bank.customers t USING (VALUES (1)) s(id) ON t.id = s.id WHEN MATCHED THEN DELETE RETURNING t.*) INSERT INTO scratch SELECT * FROM d ==> true
+          WITH d AS (UPDATE bank.customers SET name = name RETURNING ssn) SELECT * FROM d ==> false
+          WITH d AS (UPDATE bank.customers SET name = name RETURNING ssn) SELECT replace(ssn, '-', '') FROM d ==> false
+          WITH d AS (DELETE FROM bank.customers WHERE id = 1 RETURNING id, name) INSERT INTO scratch SELECT id, name FROM d ==> false
+          WITH d AS (INSERT INTO scratch VALUES (1) RETURNING id) UPDATE bank.customers SET note = d.id::text FROM d ==> false
+          UPDATE bank.customers SET name = name RETURNING ssn ==> false
+          """)
+  void protectedValuesReturnedByAWithQueryMayNotBeWrittenElsewhere(String sql, boolean refused) {
+    assertThat(violation(Set.of("agents"), sql).isPresent()).as(sql).isEqualTo(refused);
+    assertThat(violation(Set.of("fraud"), sql)).as("exempt: " + sql).isEmpty();
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiterString = "==>",
+      textBlock =
+          """
           UPDATE bank.customers SET note = card_number ==> false
           UPDATE bank.customers SET note = ssn ==> true
           """)
