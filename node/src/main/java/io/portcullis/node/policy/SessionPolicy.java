@@ -610,7 +610,7 @@ public final class SessionPolicy {
     SessionMasking masking = maskingUnder(current);
     for (StatementAnalysis statement : statements) {
       Optional<PredicateGuard.Violation> violation =
-          PredicateGuard.violation(masking, identity.groups(), statement)
+          PredicateGuard.violation(masking, identity.groups(), statement, standardConformingStrings)
               .or(
                   () ->
                       CopyGuard.violation(

@@ -47,15 +47,23 @@ public final class PredicateGuard {
   /** A statement refused by masking rule {@code ruleId}. */
   public record Violation(String ruleId, String reason) {}
 
-  /** Why the statement is refused, or empty when it may run. */
+  /**
+   * Why the statement is refused, or empty when it may run.
+   *
+   * @param standardConformingStrings the session's setting, which decides where its strings end
+   */
   public static Optional<Violation> violation(
-      SessionMasking masking, Set<String> groups, StatementAnalysis statement) {
+      SessionMasking masking,
+      Set<String> groups,
+      StatementAnalysis statement,
+      boolean standardConformingStrings) {
     for (ColumnRule rule : masking.columns()) {
       if (Collections.disjoint(rule.denyPredicatesFor(), groups)) {
         continue;
       }
       for (ColumnRef ref : rule.columns()) {
-        if (reads(statement, ref) && namedOutsideSelectList(statement.text(), ref.column())) {
+        if (reads(statement, ref)
+            && namedOutsideSelectList(statement.text(), ref.column(), standardConformingStrings)) {
           return Optional.of(
               new Violation(
                   rule.id(),
@@ -75,9 +83,10 @@ public final class PredicateGuard {
     return ref.tableAmong(statement.tablesRead()) || ref.tableAmong(statement.tablesWritten());
   }
 
-  private static boolean namedOutsideSelectList(String text, String column) {
+  private static boolean namedOutsideSelectList(
+      String text, String column, boolean standardConformingStrings) {
     try {
-      for (LexedStatement lexed : SqlLexer.split(text, true)) {
+      for (LexedStatement lexed : SqlLexer.split(text, standardConformingStrings)) {
         if (namedOutsideSelectList(lexed, column)) {
           return true;
         }

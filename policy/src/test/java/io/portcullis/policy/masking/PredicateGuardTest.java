@@ -9,6 +9,7 @@ import io.portcullis.policy.sql.StatementAnalysis;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -28,9 +29,25 @@ class PredicateGuardTest {
   private static final SqlAnalyzer ANALYZER = new SqlAnalyzer();
 
   private static boolean refused(Set<String> groups, String sql) {
+    return refused(groups, sql, true);
+  }
+
+  private static boolean refused(
+      Set<String> groups, String sql, boolean standardConformingStrings) {
     SessionMasking masking = POLICY.forIdentity(new Identity("u", "i", groups, false));
-    StatementAnalysis statement = ANALYZER.analyze(sql, true).get(0);
-    return PredicateGuard.violation(masking, groups, statement).isPresent();
+    StatementAnalysis statement = ANALYZER.analyze(sql, standardConformingStrings).get(0);
+    return PredicateGuard.violation(masking, groups, statement, standardConformingStrings)
+        .isPresent();
+  }
+
+  /**
+   * With {@code standard_conforming_strings} off a backslash escapes a quote, so the filter below
+   * is outside any string; read with the setting on, it would hide inside one.
+   */
+  @Test
+  void readsStringsAsTheSessionsSettingSays() {
+    String sql = "SELECT name FROM bank.customers WHERE 'a\\'' = '' OR ssn LIKE '1%' --'";
+    assertThat(refused(Set.of("contractors"), sql, false)).isTrue();
   }
 
   @ParameterizedTest
