@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# The cluster on one machine: pgbench -S -M simple -c 8 through HAProxy to one gateway node and to
-# two nodes of one cluster, against direct PostgreSQL, alternating in one run; the gateway's
-# messages between nodes per statement (from /metrics); then node loss (kill -9 of node 2: how
-# long until a client that reconnects through HAProxy runs a statement again) and a new node (how
-# long from its start until it is ready, and until HAProxy gives it a session).
+# The cluster on one machine: pgbench -S -M simple -c 8 (or CLIENTS) through HAProxy to one
+# gateway node and to two nodes of one cluster, against direct PostgreSQL, alternating in one run;
+# the gateway's messages between nodes per statement (from /metrics); then node loss (kill -9 of
+# node 2: how long until a client that reconnects through HAProxy runs a statement again) and a new
+# node (how long from its start until it is ready, and until HAProxy gives it a session).
 # Issue #8's budget: two nodes >= one node's TPS with zero cross-node messages per statement;
 # reconnect after node loss within 5 s; a new node takes traffic within 15 s.
 #
 #   bench/cluster.sh                       # 20 s per run after a 30 s warm-up, 3 rounds, medians
 #   DURATION=5 ROUNDS=1 WARMUP=5 bench/cluster.sh
+#   CLIENTS=32 bench/cluster.sh            # pgbench clients (default 8)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 pg_host=${PGHOST:-127.0.0.1}
 pg_port=${PGPORT:-5432}
 pg_user=${PGUSER:-postgres}
 duration=${DURATION:-20}
+clients=${CLIENTS:-8}
 rounds=${ROUNDS:-3}
 scale=${SCALE:-10}
 db=portcullis_bench
@@ -87,7 +89,7 @@ wait_port 6491
 sleep 2
 
 run() { # port database -> tps
-  pgbench -n -S -M simple -c 8 -j 2 -T "$duration" -h 127.0.0.1 -p "$1" -U "$pg_user" "$2" 2>/dev/null |
+  pgbench -n -S -M simple -c "$clients" -j 2 -T "$duration" -h 127.0.0.1 -p "$1" -U "$pg_user" "$2" 2>/dev/null |
     awk '/^tps/ { print $3; exit }'
 }
 gateway_messages() { # node -> gateway messages sent to other nodes, statements judged
@@ -98,7 +100,7 @@ gateway_messages() { # node -> gateway messages sent to other nodes, statements 
 }
 
 # Warm-up: both nodes' JIT.
-pgbench -n -S -M simple -c 8 -j 2 -T "${WARMUP:-30}" -h 127.0.0.1 -p 6491 -U "$pg_user" bench >/dev/null 2>&1
+pgbench -n -S -M simple -c "$clients" -j 2 -T "${WARMUP:-30}" -h 127.0.0.1 -p 6491 -U "$pg_user" bench >/dev/null 2>&1
 declare -A results
 read -r m1 s1 < <(gateway_messages 1)
 read -r m2 s2 < <(gateway_messages 2)
@@ -119,7 +121,7 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ v[NR] = $1 } END { prin
 direct=$(echo "${results[direct]}" | median)
 one=$(echo "${results[one]}" | median)
 two=$(echo "${results[two]}" | median)
-printf '%-44s %10s %8s\n' "pgbench -S -M simple -c 8 (median)" "TPS" "ratio"
+printf '%-44s %10s %8s\n' "pgbench -S -M simple -c $clients (median)" "TPS" "ratio"
 printf '%-44s %10.0f %8s\n' "direct PostgreSQL" "$direct" "1.00"
 printf '%-44s %10.0f %8.2f\n' "HAProxy -> one node, PostgreSQL journal" "$one" "$(echo "$one / $direct" | bc -l)"
 printf '%-44s %10.0f %8.2f\n' "HAProxy -> two nodes, PostgreSQL journal" "$two" "$(echo "$two / $direct" | bc -l)"
