@@ -252,8 +252,12 @@ public final class ResultMasker {
     } else if (message instanceof NoticeResponse notice) {
       return diagnostic(notice);
     } else if (message instanceof NotificationResponse notification) {
+      // Any statement of any session can send a payload (pg_notify(channel, ssn)): no origin.
       String channel = values.scan(notification.channel());
-      String payload = values.scan(notification.payload());
+      String payload =
+          rules.columns().isEmpty()
+              ? values.scan(notification.payload())
+              : ofUnknownOrigin(notification.payload());
       return payload.equals(notification.payload()) && channel.equals(notification.channel())
           ? notification
           : new NotificationResponse(notification.processId(), channel, payload);
@@ -262,18 +266,10 @@ public final class ResultMasker {
         standardConformingStrings = status.value().equals("on");
       }
       // Of the settings PostgreSQL reports, only application_name holds free text.
-      ColumnRule taint =
-          settingsTainted && status.name().equals("application_name")
-              ? ColumnDecisions.firstMaskingUnknown(rules.columns())
-              : null;
-      byte[] masked =
-          taint == null
-              ? null
-              : values.protectText(taint, status.value().getBytes(StandardCharsets.UTF_8));
       String value =
-          taint == null
-              ? values.scan(status.value())
-              : masked == null ? "" : new String(masked, StandardCharsets.UTF_8);
+          settingsTainted && status.name().equals("application_name")
+              ? ofUnknownOrigin(status.value())
+              : values.scan(status.value());
       return value.equals(status.value())
           ? status
           : new BackendMessage.ParameterStatus(status.name(), value);
@@ -286,6 +282,19 @@ public final class ResultMasker {
       return new BackendMessage.FunctionCallResponse(null);
     }
     return message;
+  }
+
+  /**
+   * A text that could hold any value the session can read: masked by the first rule that masks
+   * unknown lineage, else scanned.
+   */
+  private String ofUnknownOrigin(String text) {
+    ColumnRule rule = ColumnDecisions.firstMaskingUnknown(rules.columns());
+    if (rule == null) {
+      return values.scan(text);
+    }
+    byte[] masked = values.protectText(rule, text.getBytes(StandardCharsets.UTF_8));
+    return masked == null ? "" : new String(masked, StandardCharsets.UTF_8);
   }
 
   /** Follows policy reloads: the rules are the same instance while the policy is unchanged. */

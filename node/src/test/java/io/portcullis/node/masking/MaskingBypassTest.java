@@ -719,6 +719,13 @@ class MaskingBypassTest {
     assertNoLeak("SELECT " + S + ".refuse(" + R + ") FROM " + C + " WHERE id = 1");
   }
 
+  /** The session's own NOTIFY comes back to it, with a payload read from a protected column. */
+  @Test
+  void notificationPayload() throws Exception {
+    assertNoLeak(
+        "LISTEN probe{u}", "SELECT pg_notify('probe{u}', acct) FROM " + C + " WHERE id = 1");
+  }
+
   // ====================================================================== machinery
 
   /** Runs the script through both gateways in every mode; fails listing every leak. */
