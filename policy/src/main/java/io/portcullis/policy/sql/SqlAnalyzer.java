@@ -322,9 +322,11 @@ public final class SqlAnalyzer {
             walked(from, in ? StatementKind.COPY_IN : StatementKind.COPY_OUT, false);
         Set<String> read = new java.util.LinkedHashSet<>(walked.tablesRead());
         Set<String> written = new java.util.LinkedHashSet<>(walked.tablesWritten());
-        if (tokens.get(from + 1).isName()) {
-          String table = copyTable(from + 1);
-          (in ? written : read).add(table);
+        // COPY BINARY t is the syntax of PostgreSQL before 7.3, which it still accepts.
+        int table = tokens.get(from + 1).isWord("binary") ? from + 2 : from + 1;
+        int tableEnd = copyTableEnd(table);
+        if (tableEnd > table) {
+          (in ? written : read).add(copyTable(table, tableEnd));
         }
         Set<RiskSignal> signals = EnumSet.noneOf(RiskSignal.class);
         signals.addAll(walked.signals());
@@ -334,8 +336,8 @@ public final class SqlAnalyzer {
         }
         Set<String> columns = new java.util.LinkedHashSet<>(walked.columns());
         if (!in
-            && tokens.get(from + 1).isName()
-            && !(from + 2 < tokens.size() && tokens.get(from + 2).isPunctuation("("))) {
+            && tableEnd > table
+            && !(tableEnd < tokens.size() && tokens.get(tableEnd).isPunctuation("("))) {
           columns.add("*");
         }
         return new StatementAnalysis(
@@ -354,14 +356,24 @@ public final class SqlAnalyzer {
       return unparsed("COPY without FROM or TO");
     }
 
-    private String copyTable(int at) {
-      String name = tokens.get(at).value();
-      if (at + 2 < tokens.size()
-          && tokens.get(at + 1).isPunctuation(".")
-          && tokens.get(at + 2).isName()) {
-        name = name + "." + tokens.get(at + 2).value();
+    /** The index after the dotted name that starts at {@code at}; {@code at} if none does. */
+    private int copyTableEnd(int at) {
+      if (at >= tokens.size() || !tokens.get(at).isName()) {
+        return at;
       }
-      return name;
+      int end = at + 1;
+      while (end + 1 < tokens.size()
+          && tokens.get(end).isPunctuation(".")
+          && tokens.get(end + 1).isName()) {
+        end += 2;
+      }
+      return end;
+    }
+
+    /** {@code schema.table} or {@code table}: a database prefix is dropped, as everywhere. */
+    private String copyTable(int at, int end) {
+      String name = tokens.get(end - 1).value();
+      return end - at > 1 ? tokens.get(end - 3).value() + "." + name : name;
     }
 
     /** SET [SESSION | LOCAL] name …, SET ROLE, SET SESSION AUTHORIZATION, SET TRANSACTION. */

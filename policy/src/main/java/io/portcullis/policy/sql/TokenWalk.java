@@ -754,6 +754,12 @@ final class TokenWalk {
               && KEYWORDS.contains(tokens.get(i).value());
       boolean call = end < tokens.size() && tokens.get(end).isPunctuation("(");
       Token before = i > 0 ? tokens.get(i - 1) : null;
+      if (before != null && before.isPunctuation(".")) {
+        // (x).f, x[1].f and $1.f select a field, or call f(x): PostgreSQL's attribute notation.
+        for (int k = i; k < end; k += 2) {
+          functions.add(tokens.get(k).value());
+        }
+      }
       if (call
           && !(end == i + 1 && NOT_FUNCTIONS.contains(tokens.get(i).value()))
           && !(before != null && (before.isPunctuation("::") || before.isWord("as")))) {

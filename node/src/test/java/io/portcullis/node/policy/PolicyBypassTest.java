@@ -1,0 +1,152 @@
+package io.portcullis.node.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.portcullis.node.GatewayNode;
+import io.portcullis.node.testing.TestGateway;
+import io.portcullis.node.testing.TestPostgres;
+import io.portcullis.policy.identity.DevIssuer;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.postgresql.PGConnection;
+
+/**
+ * Statements that PostgreSQL reads differently from a first look: each must be refused by the rule
+ * it would break, and its effect must not happen upstream.
+ */
+class PolicyBypassTest {
+
+  private static final String POLICY =
+      """
+      default: deny
+      rules:
+        - id: agents-read
+          when: { agent: true, kinds: [select, transaction, show, set, copy-out] }
+          decision: allow
+        - id: no-secret
+          when: { tables: [public.probe_secret] }
+          decision: deny
+        - id: no-bump
+          when: { functions: [probe_bump] }
+          decision: deny
+        - id: agents-no-hidden-writes
+          when: { agent: true, signals: [writes-in-read] }
+          decision: deny
+        - id: agent-deletes-need-review
+          when: { agent: true, kinds: [delete] }
+          decision: review
+          approval: { mode: retry, approvers: [security-analysts] }
+        - id: agents-write-nothing
+          when: { agent: true, kinds: [insert, update, merge, truncate, copy-in] }
+          decision: deny
+      """;
+
+  @TempDir static Path dir;
+  private static GatewayNode gateway;
+  private static DevIssuer issuer;
+
+  @BeforeAll
+  static void start() throws Exception {
+    try (Connection c = TestPostgres.direct();
+        Statement s = c.createStatement()) {
+      s.execute("DROP TABLE IF EXISTS probe_secret, probe_orders CASCADE");
+      s.execute("DROP FUNCTION IF EXISTS probe_bump(int)");
+      s.execute("DROP SEQUENCE IF EXISTS probe_seq");
+      s.execute("CREATE TABLE probe_secret (id int PRIMARY KEY, ssn text)");
+      s.execute("INSERT INTO probe_secret VALUES (1, '123-45-6789')");
+      s.execute("CREATE TABLE probe_orders (id int PRIMARY KEY, total numeric)");
+      s.execute(
+          "CREATE FUNCTION probe_bump(int) RETURNS int LANGUAGE sql"
+              + " AS 'UPDATE probe_orders SET total = 0 WHERE id = $1 RETURNING 1'");
+      s.execute("CREATE SEQUENCE probe_seq");
+    }
+    Path policyFile = dir.resolve("policy.yaml");
+    Files.writeString(policyFile, POLICY);
+    Path key = dir.resolve("dev.jwk");
+    gateway = TestGateway.start(TestGateway.policyWithDevTokens(policyFile, key));
+    issuer = DevIssuer.load(key);
+  }
+
+  @AfterAll
+  static void stop() {
+    gateway.close();
+  }
+
+  @BeforeEach
+  void resetData() throws Exception {
+    try (Connection c = TestPostgres.direct();
+        Statement s = c.createStatement()) {
+      s.execute("TRUNCATE probe_orders");
+      s.execute("INSERT INTO probe_orders VALUES (1, 10), (2, 20)");
+    }
+  }
+
+  private static String token() {
+    return issuer.mint("probe-bot", Set.of("agents"), true, Duration.ofMinutes(5), "portcullis");
+  }
+
+  private static Connection agent() throws SQLException {
+    Properties props = new Properties();
+    props.setProperty("user", "probe-bot");
+    props.setProperty("password", token());
+    return DriverManager.getConnection(TestGateway.jdbcUrl(gateway, ""), props);
+  }
+
+  private static String direct(String sql) throws SQLException {
+    try (Connection c = TestPostgres.direct();
+        ResultSet rs = c.createStatement().executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  private static void assertDeniedCopyOut(String sql) throws Exception {
+    try (Connection c = agent()) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      assertThatThrownBy(() -> ((PGConnection) c).getCopyAPI().copyOut(sql, out))
+          .as(sql)
+          .isInstanceOf(SQLException.class)
+          .hasFieldOrPropertyWithValue("SQLState", "42501");
+      assertThat(out.toByteArray()).isEmpty();
+    }
+  }
+
+  @Test
+  void copyInTheOldBinarySyntaxReportsItsTable() throws Exception {
+    assertDeniedCopyOut("COPY BINARY probe_secret TO STDOUT");
+  }
+
+  @Test
+  void copyOfATableNamedWithItsDatabaseReportsTheTable() throws Exception {
+    assertDeniedCopyOut("COPY " + TestPostgres.DATABASE + ".public.probe_secret TO STDOUT");
+  }
+
+  // (x).f is PostgreSQL's attribute notation for f(x).
+  @Test
+  void aFunctionCalledInAttributeNotationIsAFunctionCall() throws Exception {
+    try (Connection c = agent();
+        Statement s = c.createStatement()) {
+      assertThatThrownBy(() -> s.execute("SELECT (2).probe_bump"))
+          .hasFieldOrPropertyWithValue("SQLState", "42501");
+      assertThatThrownBy(() -> s.execute("SELECT ('probe_seq'::regclass).nextval"))
+          .hasFieldOrPropertyWithValue("SQLState", "42501");
+    }
+    assertThat(direct("SELECT total FROM probe_orders WHERE id = 2")).isEqualTo("20");
+    assertThat(direct("SELECT is_called::text FROM probe_seq")).isEqualTo("false");
+  }
+}
