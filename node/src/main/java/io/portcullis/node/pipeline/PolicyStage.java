@@ -123,6 +123,10 @@ public final class PolicyStage
       private final RowLimits rowLimits = new RowLimits();
       private final Deque<Unanswered> awaitingFirstResponse = new ArrayDeque<>();
       private long syncPointsSent;
+
+      /** Whether messages were sent upstream after the last one that ends a batch. */
+      private boolean batchOpen;
+
       private long readyReceived;
       private long readyArrived;
       private boolean responsesFinished;
@@ -166,6 +170,7 @@ public final class PolicyStage
               @Override
               public void onPush() {
                 FrontendMessage message = grab(requestsIn);
+                policy.upstreamBusy(batchOpen || readyReceived != syncPointsSent);
                 Judgement judgement = policy.judge(message);
                 List<SessionEvent> entries = policy.takeJournalEntries();
                 count(message, judgement, entries);
@@ -386,7 +391,8 @@ public final class PolicyStage
           }
         }
         rowLimits.sent(message, rowLimit, syncPointsSent);
-        if (endsBatch(message)) {
+        batchOpen = !endsBatch(message);
+        if (!batchOpen) {
           syncPointsSent++;
         }
         push(requestsOut, message);

@@ -26,6 +26,7 @@ import io.portcullis.policy.sql.SqlLexer;
 import io.portcullis.policy.sql.SqlSyntaxException;
 import io.portcullis.policy.sql.StatementAnalysis;
 import io.portcullis.policy.sql.StatementKind;
+import io.portcullis.policy.sql.Token;
 import io.portcullis.protocol.BackendMessage.ErrorResponse;
 import io.portcullis.protocol.BackendMessage.NoticeResponse;
 import io.portcullis.protocol.Field;
@@ -112,6 +113,12 @@ public final class SessionPolicy {
   private long statements;
   private boolean standardConformingStrings = true;
 
+  /**
+   * Whether messages sent upstream may not have completed: one of them may have changed {@code
+   * standard_conforming_strings}, which the upstream reports only once it has.
+   */
+  private boolean upstreamBusy;
+
   public SessionPolicy(
       String sessionId,
       Supplier<Policy> policy,
@@ -142,6 +149,11 @@ public final class SessionPolicy {
     } else if (name.equals("standard_conforming_strings")) {
       standardConformingStrings = value.equals("on");
     }
+  }
+
+  /** Whether messages sent upstream may still be running when the next one is judged. */
+  public void upstreamBusy(boolean busy) {
+    upstreamBusy = busy;
   }
 
   /**
@@ -198,15 +210,13 @@ public final class SessionPolicy {
 
   private Judgement judgeOrFail(FrontendMessage message, Instant at) {
     if (message instanceof Query query) {
-      return judge(
-          message, query.sql(), analyzer.analyze(query.sql(), standardConformingStrings), at);
+      return judge(message, query.sql(), analyze(query.sql()), at);
     }
     if (message instanceof Parse parse) {
       reviewed.remove(parse.name());
       limited.remove(parse.name());
       judged.remove(parse.name());
-      return judge(
-          message, parse.sql(), analyzer.analyze(parse.sql(), standardConformingStrings), at);
+      return judge(message, parse.sql(), analyze(parse.sql()), at);
     }
     if (message instanceof Bind bind && reviewed.containsKey(bind.statement())) {
       Parsed statement = reviewed.get(bind.statement());
@@ -243,6 +253,35 @@ public final class SessionPolicy {
           message, text, List.of(StatementAnalysis.of(text, StatementKind.FUNCTION_CALL)), at);
     }
     return Judgement.Forward.unlimited();
+  }
+
+  /**
+   * The statements of {@code sql} as the upstream will read them. While earlier messages may still
+   * be running, the upstream may read strings under either setting of {@code
+   * standard_conforming_strings}: a text whose tokens differ between the two is then unparsed.
+   */
+  private List<StatementAnalysis> analyze(String sql) {
+    if (upstreamBusy && sql.indexOf('\\') >= 0 && !lexesAlikeUnderBothSettings(sql)) {
+      return List.of(
+          StatementAnalysis.unparsed(
+              sql,
+              "its strings read differently with standard_conforming_strings on and off, and a"
+                  + " statement sent before it, still running, may change that setting; send it"
+                  + " once the statements before it have completed"));
+    }
+    return analyzer.analyze(sql, standardConformingStrings);
+  }
+
+  private static boolean lexesAlikeUnderBothSettings(String sql) {
+    try {
+      return tokens(SqlLexer.split(sql, true)).equals(tokens(SqlLexer.split(sql, false)));
+    } catch (SqlSyntaxException e) {
+      return false;
+    }
+  }
+
+  private static List<List<Token>> tokens(List<LexedStatement> statements) {
+    return statements.stream().map(LexedStatement::tokens).toList();
   }
 
   private Judgement judge(

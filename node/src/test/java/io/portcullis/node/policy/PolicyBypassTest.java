@@ -4,9 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.portcullis.node.GatewayNode;
+import io.portcullis.node.testing.ClientTranscript;
+import io.portcullis.node.testing.RawClient;
 import io.portcullis.node.testing.TestGateway;
 import io.portcullis.node.testing.TestPostgres;
 import io.portcullis.policy.identity.DevIssuer;
+import io.portcullis.protocol.BackendMessage;
+import io.portcullis.protocol.BackendMessage.DataRow;
+import io.portcullis.protocol.FrontendMessage.Query;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +21,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -107,6 +113,10 @@ class PolicyBypassTest {
     return DriverManager.getConnection(TestGateway.jdbcUrl(gateway, ""), props);
   }
 
+  private static RawClient rawAgent() throws Exception {
+    return ClientTranscript.rawClient(gateway.port(), "probe-bot", token());
+  }
+
   private static String direct(String sql) throws SQLException {
     try (Connection c = TestPostgres.direct();
         ResultSet rs = c.createStatement().executeQuery(sql)) {
@@ -148,5 +158,26 @@ class PolicyBypassTest {
     }
     assertThat(direct("SELECT total FROM probe_orders WHERE id = 2")).isEqualTo("20");
     assertThat(direct("SELECT is_called::text FROM probe_seq")).isEqualTo("false");
+  }
+
+  // The server reads a query under the setting its earlier statements left, not the one the
+  // gateway last heard of.
+  @Test
+  void aQuerySentBehindAChangeOfStringSyntaxIsReadUnderBoth() throws Exception {
+    try (RawClient client = rawAgent()) {
+      client.send(
+          new Query("SET standard_conforming_strings = off"),
+          new Query("SELECT 'x\\' AS a, ' ; UPDATE probe_orders SET total = 0 WHERE id = 2; -- '"));
+      List<BackendMessage> received = ClientTranscript.untilReady(client, 2);
+      assertThat(received).noneMatch(DataRow.class::isInstance);
+    }
+    assertThat(direct("SELECT total FROM probe_orders WHERE id = 2")).isEqualTo("20");
+    try (RawClient client = rawAgent()) {
+      client.send(new Query("SELECT 'x\\' AS a, ' ; UPDATE probe_orders SET total = 0; -- '"));
+      assertThat(ClientTranscript.untilReady(client, 1))
+          .as("sent alone, it reads as the session's setting says: one SELECT")
+          .filteredOn(DataRow.class::isInstance)
+          .hasSize(1);
+    }
   }
 }
