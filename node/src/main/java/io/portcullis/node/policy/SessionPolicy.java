@@ -368,14 +368,14 @@ public final class SessionPolicy {
       return new Judgement.Refuse(replacementFor(message), refusal(verdict, current));
     }
     for (StatementAnalysis statement : resolved) {
-      statement.prepared().ifPresent(name -> prepared.put(name, statement));
+      preparedName(statement).ifPresent(name -> prepared.put(name, statement));
       catalogChanging |= statement.kinds().contains(StatementKind.DDL);
     }
     if (verdict.decision() == Decision.ALLOW) {
       Optional<RowLimits.Limit> limit = rowLimit(current, context, resolved);
       // A statement made by SQL PREPARE can be bound over the extended protocol as well.
       for (StatementAnalysis statement : resolved) {
-        statement.prepared().ifPresent(name -> limitStatement(name, limit));
+        preparedName(statement).ifPresent(name -> limitStatement(name, limit));
       }
       if (message instanceof Parse parse) {
         limitStatement(parse.name(), limit);
@@ -385,6 +385,17 @@ public final class SessionPolicy {
         return new Judgement.ForwardRead(limit);
       }
       return new Judgement.Forward(limit);
+    }
+    // Once approved, a SQL PREPARE leaves a statement that Binds can run: each asks again, as an
+    // EXECUTE of it does.
+    for (StatementAnalysis statement : resolved) {
+      preparedName(statement)
+          .ifPresent(
+              name ->
+                  reviewed.put(
+                      name,
+                      new Parsed(
+                          statement.text(), new int[0], verdict, tables(List.of(statement)))));
     }
     if (message instanceof Parse parse) {
       reviewed.put(parse.name(), new Parsed(text, parse.parameterTypes(), verdict, tables));
@@ -588,6 +599,23 @@ public final class SessionPolicy {
 
   /** A statement prepared over the extended protocol, judged when it was parsed. */
   private record Parsed(String text, int[] parameterTypes, Verdict verdict, List<String> tables) {}
+
+  /**
+   * The name of the statement a SQL PREPARE makes. A DECLARE's analysis carries its cursor's name
+   * too, but cursors are another namespace: {@code EXECUTE c} never runs cursor {@code c}.
+   */
+  private Optional<String> preparedName(StatementAnalysis statement) {
+    if (statement.prepared().isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      List<LexedStatement> lexed = SqlLexer.split(statement.text(), standardConformingStrings);
+      boolean prepare = !lexed.isEmpty() && lexed.get(0).tokens().get(0).isWord("prepare");
+      return prepare ? statement.prepared() : Optional.empty();
+    } catch (SqlSyntaxException e) {
+      return Optional.empty();
+    }
+  }
 
   /** EXECUTE name is judged as the PREPARE of that name was; an unknown name stays unparsed. */
   private StatementAnalysis resolvePrepared(StatementAnalysis statement) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.portcullis.node.GatewayNode;
+import io.portcullis.node.testing.AdminClient;
 import io.portcullis.node.testing.ClientTranscript;
 import io.portcullis.node.testing.RawClient;
 import io.portcullis.node.testing.TestGateway;
@@ -11,7 +12,12 @@ import io.portcullis.node.testing.TestPostgres;
 import io.portcullis.policy.identity.DevIssuer;
 import io.portcullis.protocol.BackendMessage;
 import io.portcullis.protocol.BackendMessage.DataRow;
+import io.portcullis.protocol.BackendMessage.ErrorResponse;
+import io.portcullis.protocol.FrontendMessage.Bind;
+import io.portcullis.protocol.FrontendMessage.Execute;
+import io.portcullis.protocol.FrontendMessage.Parse;
 import io.portcullis.protocol.FrontendMessage.Query;
+import io.portcullis.protocol.FrontendMessage.Sync;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +30,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -158,6 +166,66 @@ class PolicyBypassTest {
     }
     assertThat(direct("SELECT total FROM probe_orders WHERE id = 2")).isEqualTo("20");
     assertThat(direct("SELECT is_called::text FROM probe_seq")).isEqualTo("false");
+  }
+
+  // A cursor and a prepared statement of the same name are different objects upstream.
+  @Test
+  void executeIsNotJudgedAsTheCursorOfTheSameName() throws Exception {
+    try (RawClient client = rawAgent()) {
+      client.send(
+          new Parse("c", "DELETE FROM probe_orders WHERE id = 1", new int[0]), Sync.INSTANCE);
+      ClientTranscript.untilReady(client, 1);
+      client.send(new Query("BEGIN"));
+      ClientTranscript.untilReady(client, 1);
+      client.send(new Query("DECLARE c CURSOR FOR SELECT 1"));
+      ClientTranscript.untilReady(client, 1);
+      client.send(new Query("EXECUTE c"));
+      assertThat(sqlStates(ClientTranscript.untilReady(client, 1))).containsExactly("42501");
+      client.send(new Query("COMMIT"));
+      ClientTranscript.untilReady(client, 1);
+    }
+    assertThat(direct("SELECT count(*) FROM probe_orders")).isEqualTo("2");
+  }
+
+  // Approving a PREPARE approves preparing it: each run asks again, by EXECUTE or by Bind.
+  @Test
+  void aStatementPreparedInSqlNeedsApprovalAtEachBind() throws Exception {
+    AdminClient admin = new AdminClient(gateway);
+    String approver =
+        issuer.mint(
+            "carol", Set.of("security-analysts"), false, Duration.ofMinutes(5), "portcullis");
+    String prepare = "PREPARE wipe(int) AS DELETE FROM probe_orders WHERE id = $1";
+    try (RawClient client = rawAgent()) {
+      client.send(new Query(prepare));
+      Matcher approval =
+          Pattern.compile("a-[0-9a-f]{12}(-\\d+)?")
+              .matcher(errors(ClientTranscript.untilReady(client, 1)).get(0).message());
+      assertThat(approval.find()).isTrue();
+      assertThat(
+              admin
+                  .post("/api/v1/approvals/" + approval.group() + "/approve", approver, "{}")
+                  .status())
+          .isEqualTo(200);
+      client.send(new Query(prepare));
+      assertThat(errors(ClientTranscript.untilReady(client, 1))).isEmpty();
+      client.send(
+          new Bind("", "wipe", new short[0], new byte[][] {{'1'}}, new short[0]),
+          new Execute("", 0),
+          Sync.INSTANCE);
+      assertThat(sqlStates(ClientTranscript.untilReady(client, 1))).containsExactly("42501");
+    }
+    assertThat(direct("SELECT count(*) FROM probe_orders")).isEqualTo("2");
+  }
+
+  private static List<ErrorResponse> errors(List<BackendMessage> received) {
+    return received.stream()
+        .filter(ErrorResponse.class::isInstance)
+        .map(ErrorResponse.class::cast)
+        .toList();
+  }
+
+  private static List<String> sqlStates(List<BackendMessage> received) {
+    return errors(received).stream().map(ErrorResponse::sqlState).toList();
   }
 
   // The server reads a query under the setting its earlier statements left, not the one the
