@@ -168,6 +168,21 @@ class PolicyBypassTest {
     assertThat(direct("SELECT is_called::text FROM probe_seq")).isEqualTo("false");
   }
 
+  // CASE's WHEN and THEN end no FROM list: after a join's ON CASE … END, a comma goes on to the
+  // next relation.
+  @Test
+  void aRelationAfterACaseInAJoinConditionIsRead() throws Exception {
+    try (Connection c = agent();
+        Statement s = c.createStatement()) {
+      assertThatThrownBy(
+              () ->
+                  s.executeQuery(
+                      "SELECT s.ssn FROM probe_orders o JOIN probe_orders p"
+                          + " ON CASE WHEN o.id = p.id THEN true END, probe_secret s"))
+          .hasFieldOrPropertyWithValue("SQLState", "42501");
+    }
+  }
+
   // A cursor and a prepared statement of the same name are different objects upstream.
   @Test
   void executeIsNotJudgedAsTheCursorOfTheSameName() throws Exception {

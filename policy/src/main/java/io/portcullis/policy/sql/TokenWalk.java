@@ -402,6 +402,9 @@ final class TokenWalk {
   /** Per depth: whether a comma there continues a FROM (or USING, TRUNCATE…) list. */
   private final Map<Integer, Boolean> relationListAtDepth = new HashMap<>();
 
+  /** Per depth: how many CASE expressions are open there, whose WHEN and THEN end no clause. */
+  private final Map<Integer, Integer> openCases = new HashMap<>();
+
   TokenWalk(List<Token> tokens, boolean ddl) {
     this.tokens = tokens;
     this.ddl = ddl;
@@ -413,6 +416,7 @@ final class TokenWalk {
       if (token.isPunctuation("(")) {
         statementAtDepth.remove(token.depth() + 1);
         relationListAtDepth.remove(token.depth() + 1);
+        openCases.remove(token.depth() + 1);
         continue;
       }
       if (token.isPunctuation(",")
@@ -559,7 +563,15 @@ final class TokenWalk {
     int depth = token.depth();
     String word = token.value();
     Token before = i > 0 ? tokens.get(i - 1) : null;
-    if (CLAUSE_WORDS.contains(word)) {
+    int cases = openCases.getOrDefault(depth, 0);
+    if (word.equals("case")) {
+      openCases.put(depth, cases + 1);
+    } else if (word.equals("end") && cases > 0) {
+      openCases.put(depth, cases - 1);
+    }
+    // FROM a JOIN b ON CASE WHEN … THEN … END, c goes on with c.
+    boolean caseBranch = cases > 0 && (word.equals("when") || word.equals("then"));
+    if (CLAUSE_WORDS.contains(word) && !caseBranch) {
       relationListAtDepth.put(depth, false);
     }
     switch (word) {
