@@ -112,6 +112,7 @@ public final class SessionPolicy {
   private SessionMasking masking;
   private long statements;
   private boolean standardConformingStrings = true;
+  private String clientEncoding = "UTF8";
 
   /**
    * Whether messages sent upstream may not have completed: one of them may have changed {@code
@@ -148,6 +149,8 @@ public final class SessionPolicy {
       applicationName = value;
     } else if (name.equals("standard_conforming_strings")) {
       standardConformingStrings = value.equals("on");
+    } else if (name.equals("client_encoding")) {
+      clientEncoding = value;
     }
   }
 
@@ -269,7 +272,71 @@ public final class SessionPolicy {
                   + " statement sent before it, still running, may change that setting; send it"
                   + " once the statements before it have completed"));
     }
-    return analyzer.analyze(sql, standardConformingStrings);
+    // Every client_encoding reads ASCII as ASCII, but in some (SJIS, BIG5, GBK, …) a byte of a
+    // UTF-8 character and a backslash after it make one character, and a quote ends the string.
+    if (!isUtf8(clientEncoding) && !sql.chars().allMatch(c -> c < 0x80)) {
+      return List.of(
+          StatementAnalysis.unparsed(
+              sql,
+              "the session's client_encoding is "
+                  + clientEncoding
+                  + ", and the gateway reads statements as UTF-8: outside ASCII, it cannot tell"
+                  + " how the server reads this one; SET client_encoding = 'UTF8'"));
+    }
+    List<StatementAnalysis> statements = analyzer.analyze(sql, standardConformingStrings);
+    return statements.stream()
+        .map(
+            statement ->
+                setsOtherClientEncoding(statement)
+                    ? StatementAnalysis.unparsed(
+                        statement.text(),
+                        "the gateway reads statements as UTF-8, so client_encoding can only be"
+                            + " UTF8")
+                    : statement)
+        .toList();
+  }
+
+  /** {@code SET client_encoding} or {@code SET NAMES} to anything but UTF-8 or the default. */
+  private boolean setsOtherClientEncoding(StatementAnalysis statement) {
+    if (!statement.kinds().contains(StatementKind.SET)
+        || !statement.setting().equals(Optional.of("client_encoding"))) {
+      return false;
+    }
+    List<Token> tokens;
+    try {
+      tokens = SqlLexer.split(statement.text(), standardConformingStrings).get(0).tokens();
+    } catch (SqlSyntaxException e) {
+      return true;
+    }
+    if (tokens.get(0).isWord("reset")) {
+      return false;
+    }
+    int value = 1;
+    while (value < tokens.size()
+        && !(tokens.get(value).isName()
+            && (tokens.get(value).value().equalsIgnoreCase("client_encoding")
+                || tokens.get(value).value().equalsIgnoreCase("names")))) {
+      value++;
+    }
+    value++;
+    if (value < tokens.size() && (tokens.get(value).isWord("to") || isEquals(tokens.get(value)))) {
+      value++;
+    }
+    if (value == tokens.size()) {
+      return false;
+    }
+    return value != tokens.size() - 1
+        || !(tokens.get(value).isWord("default") || isUtf8(tokens.get(value).value()));
+  }
+
+  private static boolean isEquals(Token token) {
+    return token.type() == Token.Type.OPERATOR && token.value().equals("=");
+  }
+
+  /** How PostgreSQL names an encoding: letters and digits, in any case. */
+  private static boolean isUtf8(String encoding) {
+    String name = encoding.replaceAll("[^A-Za-z0-9]", "").toLowerCase(java.util.Locale.ROOT);
+    return name.equals("utf8") || name.equals("unicode");
   }
 
   private static boolean lexesAlikeUnderBothSettings(String sql) {

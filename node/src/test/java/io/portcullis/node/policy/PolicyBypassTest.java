@@ -183,6 +183,29 @@ class PolicyBypassTest {
     }
   }
 
+  // SJIS reads the UTF-8 bytes of 'Á' and the backslash after it as two characters, the second
+  // ending with the backslash's byte: the quote after it ends the string.
+  @Test
+  void aQueryIsNotReadInAnotherClientEncoding() throws Exception {
+    String smuggled = "SELECT E'\u00c1\\'; UPDATE probe_orders SET total = 0 WHERE id = 2; --'";
+    try (RawClient client = rawAgent()) {
+      client.send(new Query("SET client_encoding = 'SJIS'"));
+      assertThat(sqlStates(ClientTranscript.untilReady(client, 1))).containsExactly("42501");
+      client.send(new Query("SELECT set_config('client_encoding', 'SJIS', false)"));
+      assertThat(sqlStates(ClientTranscript.untilReady(client, 1))).isEmpty();
+      client.send(new Query(smuggled));
+      assertThat(sqlStates(ClientTranscript.untilReady(client, 1))).containsExactly("42501");
+      client.send(new Query("SET client_encoding = 'UTF8'"));
+      assertThat(sqlStates(ClientTranscript.untilReady(client, 1))).isEmpty();
+      client.send(new Query(smuggled));
+      assertThat(ClientTranscript.untilReady(client, 1))
+          .as("back in UTF-8, the text is one SELECT, as the server reads it too")
+          .filteredOn(DataRow.class::isInstance)
+          .hasSize(1);
+    }
+    assertThat(direct("SELECT total FROM probe_orders WHERE id = 2")).isEqualTo("20");
+  }
+
   // A cursor and a prepared statement of the same name are different objects upstream.
   @Test
   void executeIsNotJudgedAsTheCursorOfTheSameName() throws Exception {
