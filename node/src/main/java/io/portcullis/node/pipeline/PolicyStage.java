@@ -17,6 +17,7 @@ import io.portcullis.protocol.BackendMessage.ErrorResponse;
 import io.portcullis.protocol.BackendMessage.ParameterStatus;
 import io.portcullis.protocol.BackendMessage.ReadyForQuery;
 import io.portcullis.protocol.FrontendMessage;
+import io.portcullis.protocol.WireMessage;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -391,9 +392,14 @@ public final class PolicyStage
           }
         }
         rowLimits.sent(message, rowLimit, syncPointsSent);
-        batchOpen = !endsBatch(message);
-        if (!batchOpen) {
+        if (endsBatch(message)) {
+          batchOpen = false;
           syncPointsSent++;
+        } else if (!(message instanceof WireMessage.CopyData
+            || message instanceof WireMessage.CopyDone
+            || message instanceof FrontendMessage.CopyFail)) {
+          // A COPY's data belongs to the statement that started it, in whichever batch.
+          batchOpen = true;
         }
         push(requestsOut, message);
       }
