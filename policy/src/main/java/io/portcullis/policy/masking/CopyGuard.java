@@ -3,13 +3,16 @@ package io.portcullis.policy.masking;
 import io.portcullis.policy.masking.MaskingPolicy.SessionMasking;
 import io.portcullis.policy.masking.PredicateGuard.Violation;
 import io.portcullis.policy.sql.LexedStatement;
+import io.portcullis.policy.sql.RiskSignal;
 import io.portcullis.policy.sql.SqlLexer;
 import io.portcullis.policy.sql.SqlSyntaxException;
 import io.portcullis.policy.sql.StatementAnalysis;
 import io.portcullis.policy.sql.StatementKind;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Masking protects a column where it is read; a statement that writes what it reads from a
@@ -70,7 +73,18 @@ public final class CopyGuard {
                   + first.id()
                   + " where no rule masks them; run it as an identity the rule exempts"));
     }
-    if (statement.tablesWritten().isEmpty()) {
+    if (statement.kinds().contains(StatementKind.DDL)) {
+      Optional<Violation> redefined = redefinition(masking, statement);
+      if (redefined.isPresent()) {
+        return redefined;
+      }
+    }
+    String targets =
+        statement.kinds().contains(StatementKind.COPY_OUT)
+                && statement.signals().contains(RiskSignal.SERVER_SIDE_IO)
+            ? "a file or program on the server"
+            : String.join(", ", statement.tablesWritten());
+    if (targets.isEmpty()) {
       return Optional.empty();
     }
     if (unreadable) {
@@ -78,7 +92,7 @@ public final class CopyGuard {
           new Violation(
               first.id(),
               "the statement writes "
-                  + String.join(", ", statement.tablesWritten())
+                  + targets
                   + " with a function whose reads the gateway cannot follow (not written in SQL,"
                   + " or made since the catalog was read), which could copy values protected by"
                   + " masking rule "
@@ -92,7 +106,7 @@ public final class CopyGuard {
               new Violation(
                   rule.id(),
                   "the statement writes "
-                      + String.join(", ", statement.tablesWritten())
+                      + targets
                       + " from "
                       + ref.table()
                       + ", whose column "
@@ -104,6 +118,49 @@ public final class CopyGuard {
       }
     }
     return copyWithinTable(masking, statement, standardConformingStrings);
+  }
+
+  /**
+   * DDL that names a protected column's table, or the schema a rule names it in: renaming or moving
+   * either takes the column out of the rule's reach (rules match names), and {@code ALTER COLUMN …
+   * USING}, generated columns, rewrite rules, triggers, inheritance and partitions can copy its
+   * values into columns no rule protects. Names are matched wherever the statement has them, so
+   * this over-approximates ({@code CREATE INDEX}, {@code GRANT} and a column named like the table
+   * count too).
+   */
+  private static Optional<Violation> redefinition(
+      SessionMasking masking, StatementAnalysis statement) {
+    // The analysis lists a qualified name's last part too: other.customers is not customers.
+    Set<String> names = new HashSet<>(statement.columns());
+    for (String name : statement.columns()) {
+      int dot = name.lastIndexOf('.');
+      if (dot >= 0) {
+        names.remove(name.substring(dot + 1));
+      }
+    }
+    for (ColumnRule rule : masking.columns()) {
+      for (ColumnRef ref : rule.columns()) {
+        if (ref.tableAmong(statement.tablesWritten())
+            || ref.tableAmong(names)
+            || ref.schema().filter(names::contains).isPresent()) {
+          return Optional.of(
+              new Violation(
+                  rule.id(),
+                  "the statement changes the definition of "
+                      + ref.schema().map(s -> s + ".").orElse("")
+                      + ref.table()
+                      + " or of its schema, whose column "
+                      + ref
+                      + " is protected by masking rule "
+                      + rule.id()
+                      + ": a rename would take the column out of the rule's reach, and"
+                      + " conversions, generated columns, rules, triggers, inheritance or"
+                      + " partitions could copy its values where no rule masks them; run it as"
+                      + " an identity the rule exempts"));
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   /** An assignment that copies a protected column into another column of the table it writes. */

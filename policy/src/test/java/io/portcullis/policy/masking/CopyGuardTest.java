@@ -145,6 +145,48 @@ class CopyGuardTest {
       delimiterString = "==>",
       textBlock =
           """
+          ALTER TABLE bank.customers RENAME COLUMN ssn TO x ==> true
+          ALTER TABLE IF EXISTS ONLY bank.customers RENAME card_number TO y ==> true
+          ALTER TABLE bank.customers RENAME TO c2 ==> true
+          ALTER TABLE bank.customers SET SCHEMA public ==> true
+          ALTER SCHEMA bank RENAME TO b2 ==> true
+          ALTER TABLE bank.customers ALTER COLUMN note TYPE text USING ssn ==> true
+          ALTER TABLE customers ADD COLUMN g text GENERATED ALWAYS AS (ssn) STORED ==> true
+          ALTER TABLE bank.customers INHERIT public.p ==> true
+          ALTER TABLE public.p ATTACH PARTITION bank.customers FOR VALUES IN (1) ==> true
+          CREATE RULE r AS ON UPDATE TO bank.customers DO ALSO INSERT INTO t VALUES (new.ssn) ==> true
+          CREATE TRIGGER t BEFORE UPDATE ON bank.customers FOR EACH ROW EXECUTE FUNCTION f() ==> true
+          ALTER TABLE other.customers RENAME COLUMN ssn TO x ==> false
+          ALTER TABLE scratch ADD COLUMN g text GENERATED ALWAYS AS (note) STORED ==> false
+          CREATE TABLE public.customers (LIKE other.customers) ==> false
+          CREATE TEMP TABLE t (v text) ==> false
+          """)
+  void definitionsOfAProtectedTableAreNotChanged(String sql, boolean refused) {
+    assertThat(violation(Set.of("agents"), sql).isPresent()).as(sql).isEqualTo(refused);
+    assertThat(violation(Set.of("fraud"), sql)).as("exempt: " + sql).isEmpty();
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiterString = "==>",
+      textBlock =
+          """
+          COPY bank.customers TO '/tmp/c' ==> true
+          COPY (SELECT ssn FROM bank.customers) TO PROGRAM 'cat > /tmp/c' ==> true
+          COPY bank.customers (id, name) TO '/tmp/c' (FORMAT csv) ==> true
+          COPY bank.customers TO STDOUT ==> false
+          COPY scratch TO '/tmp/c' ==> false
+          """)
+  void protectedTablesAreNotCopiedToServerFiles(String sql, boolean refused) {
+    assertThat(violation(Set.of("agents"), sql).isPresent()).as(sql).isEqualTo(refused);
+    assertThat(violation(Set.of("fraud"), sql)).as("exempt: " + sql).isEmpty();
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiterString = "==>",
+      textBlock =
+          """
           UPDATE bank.customers SET note = card_number ==> false
           UPDATE bank.customers SET note = ssn ==> true
           """)
