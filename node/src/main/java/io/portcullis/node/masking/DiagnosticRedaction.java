@@ -39,6 +39,8 @@ final class DiagnosticRedaction {
 
   private static final Set<String> POSTGRES_WORDS = load("postgres-message-words.txt");
 
+  private static final Set<String> POSTGRES_SQLSTATES = load("postgres-sqlstates.txt");
+
   private final Set<String> clientWords = new HashSet<>();
   private final Relations relations;
   private boolean redacted;
@@ -60,6 +62,18 @@ final class DiagnosticRedaction {
         }
       }
     }
+  }
+
+  /**
+   * The SQLSTATE as the client may see it. PL/pgSQL's {@code RAISE … USING ERRCODE = x} takes any
+   * five digits and capital letters, so a code PostgreSQL does not define may spell a value; it
+   * becomes the code such a {@code RAISE} has by default.
+   */
+  static String sqlState(String code, boolean error) {
+    if (POSTGRES_SQLSTATES.contains(code)) {
+      return code;
+    }
+    return error ? "P0001" : "01000";
   }
 
   /** Whether any text given to {@link #redact} had a word replaced. */

@@ -78,6 +78,8 @@ public final class ResultMasker {
    */
   private static final String NOT_TEXT_FIELDS = "SVCPpFLR";
 
+  private static final char INTERNAL_POSITION = 'p';
+
   /** As the upstream reports it: how the session's SQL text is split into statements. */
   private boolean standardConformingStrings = true;
 
@@ -548,14 +550,21 @@ public final class ResultMasker {
     }
     List<Field> fields = diagnostic.fields();
     List<Field> masked = null;
+    boolean error = diagnostic instanceof ErrorResponse;
     for (int i = 0; i < fields.size(); i++) {
       Field field = fields.get(i);
-      if (NOT_TEXT_FIELDS.indexOf(field.code()) >= 0) {
+      String text;
+      if (redaction != null && field.code() == Field.SQLSTATE) {
+        text = DiagnosticRedaction.sqlState(field.value(), error);
+      } else if (redaction != null && field.code() == INTERNAL_POSITION) {
+        // A function's EXECUTE of a text it built can put its syntax error at any offset.
+        text = null;
+      } else if (NOT_TEXT_FIELDS.indexOf(field.code()) >= 0) {
         continue;
+      } else {
+        text = values.scan(redaction == null ? field.value() : redaction.redact(field.value()));
       }
-      String text =
-          values.scan(redaction == null ? field.value() : redaction.redact(field.value()));
-      if (!text.equals(field.value())) {
+      if (text == null || !text.equals(field.value())) {
         if (masked == null) {
           masked = new ArrayList<>(fields);
         }
@@ -565,6 +574,7 @@ public final class ResultMasker {
     if (masked == null) {
       return diagnostic;
     }
+    masked.removeIf(field -> field.value() == null);
     if (redaction != null && redaction.redacted()) {
       withHint(masked, DiagnosticRedaction.HINT);
     }

@@ -59,6 +59,18 @@ class DiagnosticRedactionTest {
     assertThat(redacted("SELECT 1", "max Max")).isEqualTo("max ***");
   }
 
+  @ParameterizedTest
+  @CsvSource({
+    "22012, true, 22012",
+    "P0001, true, P0001",
+    "01000, false, 01000",
+    "99887, true, P0001",
+    "76655, false, 01000"
+  })
+  void sqlStatesThatPostgresDoesNotDefineAreReplaced(String code, boolean error, String shown) {
+    assertThat(DiagnosticRedaction.sqlState(code, error)).isEqualTo(shown);
+  }
+
   @Test
   void tellsWhetherAnythingWasRedacted() {
     DiagnosticRedaction redaction = new DiagnosticRedaction(List.of("SELECT 1"), CATALOG);

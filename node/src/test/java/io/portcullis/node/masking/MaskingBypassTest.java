@@ -782,6 +782,49 @@ class MaskingBypassTest {
     assertNoLeak("SELECT " + S + ".refuse(" + R + ") FROM " + C + " WHERE id = 1");
   }
 
+  /**
+   * A function of the database can make an error's SQLSTATE from a value ({@code RAISE … USING
+   * ERRCODE} takes any five digits and capitals), and put the syntax error of a text it EXECUTEs at
+   * an offset made from one: neither is a text whose words are redacted.
+   */
+  @Test
+  void errorCodeAndInternalPositionMadeFromAValue() throws Exception {
+    for (GatewayNode gateway : List.of(withDetectors, columnsOnly)) {
+      String recording = UUID.randomUUID().toString();
+      List<String> codes = new ArrayList<>();
+      try (Connection connection = agent(gateway, Mode.SIMPLE.params, recording);
+          Statement statement = connection.createStatement()) {
+        statement.execute(
+            "CREATE FUNCTION pg_temp.code(text) RETURNS int LANGUAGE plpgsql"
+                + " AS $$ BEGIN RAISE EXCEPTION USING ERRCODE = $1; END $$");
+        statement.execute(
+            "CREATE FUNCTION pg_temp.at(text) RETURNS int LANGUAGE plpgsql"
+                + " AS $$ BEGIN EXECUTE repeat(' ', $1::int) || '!'; RETURN 1; END $$");
+        for (String part : List.of("substr(acct, 1, 5)", "substr(acct, 6, 5)")) {
+          assertThatThrownBy(
+                  () ->
+                      statement.execute(
+                          "SELECT pg_temp.code(" + part + ") FROM " + C + " WHERE id = 1"))
+              .isInstanceOfSatisfying(PSQLException.class, e -> codes.add(e.getSQLState()));
+        }
+        assertThatThrownBy(
+                () ->
+                    statement.execute(
+                        "SELECT pg_temp.at(substr(acct, 1, 5)) FROM " + C + " WHERE id = 1"))
+            .isInstanceOfSatisfying(
+                PSQLException.class,
+                e -> {
+                  assertThat(e.getSQLState()).isEqualTo("42601");
+                  assertThat(e.getServerErrorMessage().getInternalPosition()).isZero();
+                });
+      }
+      assertClean(
+          "SQLSTATEs " + codes,
+          RecordingSocketFactory.take(recording),
+          List.of(String.join("", codes)));
+    }
+  }
+
   /** The session's own NOTIFY comes back to it, with a payload read from a protected column. */
   @Test
   void notificationPayload() throws Exception {
