@@ -324,9 +324,9 @@ public final class SqlAnalyzer {
         Set<String> written = new java.util.LinkedHashSet<>(walked.tablesWritten());
         // COPY BINARY t is the syntax of PostgreSQL before 7.3, which it still accepts.
         int table = tokens.get(from + 1).isWord("binary") ? from + 2 : from + 1;
-        int tableEnd = copyTableEnd(table);
+        int tableEnd = TokenWalk.nameEnd(tokens, table);
         if (tableEnd > table) {
-          (in ? written : read).add(copyTable(table, tableEnd));
+          (in ? written : read).add(TokenWalk.qualifiedName(tokens, table, tableEnd));
         }
         Set<RiskSignal> signals = EnumSet.noneOf(RiskSignal.class);
         signals.addAll(walked.signals());
@@ -354,26 +354,6 @@ public final class SqlAnalyzer {
             Optional.empty());
       }
       return unparsed("COPY without FROM or TO");
-    }
-
-    /** The index after the dotted name that starts at {@code at}; {@code at} if none does. */
-    private int copyTableEnd(int at) {
-      if (at >= tokens.size() || !tokens.get(at).isName()) {
-        return at;
-      }
-      int end = at + 1;
-      while (end + 1 < tokens.size()
-          && tokens.get(end).isPunctuation(".")
-          && tokens.get(end + 1).isName()) {
-        end += 2;
-      }
-      return end;
-    }
-
-    /** {@code schema.table} or {@code table}: a database prefix is dropped, as everywhere. */
-    private String copyTable(int at, int end) {
-      String name = tokens.get(end - 1).value();
-      return end - at > 1 ? tokens.get(end - 3).value() + "." + name : name;
     }
 
     /** SET [SESSION | LOCAL] name …, SET ROLE, SET SESSION AUTHORIZATION, SET TRANSACTION. */

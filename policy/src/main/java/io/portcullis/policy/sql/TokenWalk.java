@@ -700,11 +700,11 @@ final class TokenWalk {
         return;
       }
     }
-    int end = nameEnd(at);
+    int end = nameEnd(tokens, at);
     if (end < 0) {
       return;
     }
-    String name = qualifiedName(at, end);
+    String name = qualifiedName(tokens, at, end);
     for (int k = at; k < end; k++) {
       consumed.add(k);
     }
@@ -729,7 +729,7 @@ final class TokenWalk {
   }
 
   /** The index after a dotted name starting at {@code at}, or -1 if no name starts there. */
-  private int nameEnd(int at) {
+  static int nameEnd(List<Token> tokens, int at) {
     if (at >= tokens.size() || !tokens.get(at).isName()) {
       return -1;
     }
@@ -743,7 +743,7 @@ final class TokenWalk {
   }
 
   /** {@code schema.name} for a qualified name (a database prefix is dropped), else the name. */
-  private String qualifiedName(int at, int end) {
+  static String qualifiedName(List<Token> tokens, int at, int end) {
     List<String> parts = new ArrayList<>();
     for (int k = at; k < end; k += 2) {
       parts.add(tokens.get(k).value());
@@ -758,8 +758,8 @@ final class TokenWalk {
       if (consumed.contains(i) || !tokens.get(i).isName()) {
         continue;
       }
-      int end = nameEnd(i);
-      String name = qualifiedName(i, end);
+      int end = nameEnd(tokens, i);
+      String name = qualifiedName(tokens, i, end);
       boolean keyword =
           end == i + 1
               && tokens.get(i).type() == Token.Type.WORD
