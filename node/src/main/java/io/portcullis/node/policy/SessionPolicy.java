@@ -499,12 +499,17 @@ public final class SessionPolicy {
             ? seal.seal(
                 sessionId,
                 statement,
-                sealable(bind.parameterFormats(), bind.parameters(), bind.resultFormats()))
+                sealable(
+                    preparedTypes(bind.statement()),
+                    bind.parameterFormats(),
+                    bind.parameters(),
+                    bind.resultFormats()))
             : message instanceof FunctionCall call
                 ? seal.seal(
                     sessionId,
                     statement,
                     sealable(
+                        new int[0],
                         call.argumentFormats(),
                         call.arguments(),
                         new short[] {call.resultFormat()}))
@@ -547,8 +552,18 @@ public final class SessionPolicy {
   }
 
   private static ParameterSeal.Values sealable(
-      short[] formats, byte[][] values, short[] resultFormats) {
-    return new ParameterSeal.Values(shorts(formats), Arrays.asList(values), shorts(resultFormats));
+      int[] types, short[] formats, byte[][] values, short[] resultFormats) {
+    return new ParameterSeal.Values(
+        Arrays.stream(types).boxed().toList(),
+        shorts(formats),
+        Arrays.asList(values),
+        shorts(resultFormats));
+  }
+
+  /** The parameter types a prepared statement's Parse declared. */
+  private int[] preparedTypes(String name) {
+    Parsed statement = judged.containsKey(name) ? judged.get(name) : reviewed.get(name);
+    return statement == null ? new int[0] : statement.parameterTypes();
   }
 
   private static List<Short> shorts(short[] values) {

@@ -347,7 +347,8 @@ public final class SessionReplay {
               resultFormats.length == 0 ? 0 : resultFormats[0]));
       return Optional.empty();
     }
-    messages.add(new FrontendMessage.Parse("", received.sql(), new int[0]));
+    int[] types = values.parameterTypes().stream().mapToInt(Integer::intValue).toArray();
+    messages.add(new FrontendMessage.Parse("", received.sql(), types));
     messages.add(new FrontendMessage.Bind("", "", formats, parameters, resultFormats));
     messages.add(new FrontendMessage.Describe('P', ""));
     messages.add(new FrontendMessage.Execute("", 0));

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -173,6 +174,32 @@ class ReplayTest {
             "NOT_REPLAYABLE COPY ... FROM STDIN: the journal does not keep the rows the client"
                 + " sent",
             "DIFFERS ");
+  }
+
+  /**
+   * A value is read as the type the client's Parse declared (pgjdbc declares int4 for setInt), not
+   * as the type the sandbox would infer from the statement alone.
+   */
+  @Test
+  void boundValuesKeepTheTypesTheClientDeclared() throws Exception {
+    String session =
+        bank.recordSession(
+            "recon-bot",
+            c -> {
+              try (PreparedStatement p = c.prepareStatement("SELECT pg_typeof(?)::text")) {
+                p.setInt(1, 42);
+                try (ResultSet rs = p.executeQuery()) {
+                  rs.next();
+                  assertThat(rs.getString(1)).isEqualTo("integer");
+                }
+              }
+            });
+    Cli.Run run =
+        bank.replay(
+            auditor, session, "--target", RecordedBank.sandboxUrl(SANDBOX), "--format", "json");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    assertThat(outcomes(run)).containsExactly("IDENTICAL ");
   }
 
   @Test

@@ -32,11 +32,18 @@ import javax.crypto.spec.SecretKeySpec;
 public final class ParameterSeal {
 
   /**
-   * Parameter values and their format codes (0 text, 1 binary), as Bind or FunctionCall carry, and
-   * the result format codes the client asked for, which decide the bytes of every value returned.
+   * Parameter values and their format codes (0 text, 1 binary), as Bind or FunctionCall carry; the
+   * parameter type OIDs the statement's Parse declared (0 or absent: PostgreSQL infers the type),
+   * which decide how the server reads each value; and the result format codes the client asked for,
+   * which decide the bytes of every value returned.
    */
-  public record Values(List<Short> formats, List<byte[]> values, List<Short> resultFormats) {
+  public record Values(
+      List<Integer> parameterTypes,
+      List<Short> formats,
+      List<byte[]> values,
+      List<Short> resultFormats) {
     public Values {
+      parameterTypes = List.copyOf(parameterTypes);
       formats = List.copyOf(formats);
       // values may hold null (SQL NULL), which List.copyOf refuses
       values = Collections.unmodifiableList(new ArrayList<>(values));
@@ -44,15 +51,19 @@ public final class ParameterSeal {
     }
 
     public Values(List<Short> formats, List<byte[]> values) {
-      this(formats, values, List.of());
+      this(List.of(), formats, values, List.of());
     }
   }
 
   /**
-   * The plaintext, as JSON: the formats, each value in base64 (null for SQL NULL), and the result
-   * formats (absent from seals made before they were kept).
+   * The plaintext, as JSON: the formats, each value in base64 (null for SQL NULL), the result
+   * formats and the parameter types (each absent from seals made before it was kept).
    */
-  private record Plain(List<Short> formats, List<String> values, List<Short> resultFormats) {}
+  private record Plain(
+      List<Short> formats,
+      List<String> values,
+      List<Short> resultFormats,
+      List<Integer> parameterTypes) {}
 
   private static final String PREFIX = "aesgcm1";
   private static final int NONCE_BYTES = 12;
@@ -118,7 +129,9 @@ public final class ParameterSeal {
         encoded.add(value == null ? null : Base64.getEncoder().encodeToString(value));
       }
       byte[] plain =
-          JSON.writeValueAsBytes(new Plain(values.formats(), encoded, values.resultFormats()));
+          JSON.writeValueAsBytes(
+              new Plain(
+                  values.formats(), encoded, values.resultFormats(), values.parameterTypes()));
       byte[] nonce = new byte[NONCE_BYTES];
       RANDOM.nextBytes(nonce);
       byte[] sealed = cipher(Cipher.ENCRYPT_MODE, nonce, session, statement).doFinal(plain);
@@ -164,6 +177,7 @@ public final class ParameterSeal {
         values.add(value == null ? null : Base64.getDecoder().decode(value));
       }
       return new Values(
+          decoded.parameterTypes() == null ? List.of() : decoded.parameterTypes(),
           decoded.formats(),
           values,
           decoded.resultFormats() == null ? List.of() : decoded.resultFormats());

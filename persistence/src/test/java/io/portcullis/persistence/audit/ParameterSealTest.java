@@ -18,8 +18,10 @@ class ParameterSealTest {
   private static final byte[] KEY = "0123456789abcdef0123456789abcdef".getBytes(UTF_8);
   private static final Values VALUES =
       new Values(
+          List.of(25, 23, 0),
           List.of((short) 0, (short) 1, (short) 0),
-          Arrays.asList("123-45-6789".getBytes(UTF_8), new byte[] {0, 0, 0, 42}, null));
+          Arrays.asList("123-45-6789".getBytes(UTF_8), new byte[] {0, 0, 0, 42}, null),
+          List.of((short) 1));
 
   @Test
   void aSealOpensToTheExactValuesIncludingBinaryAndNull() throws SealException {
@@ -28,7 +30,9 @@ class ParameterSealTest {
 
     Values opened = seal.open("s-1", 7, sealed);
 
+    assertThat(opened.parameterTypes()).containsExactly(25, 23, 0);
     assertThat(opened.formats()).containsExactly((short) 0, (short) 1, (short) 0);
+    assertThat(opened.resultFormats()).containsExactly((short) 1);
     assertThat(opened.values().get(0)).isEqualTo("123-45-6789".getBytes(UTF_8));
     assertThat(opened.values().get(1)).isEqualTo(new byte[] {0, 0, 0, 42});
     assertThat(opened.values().get(2)).isNull();
