@@ -36,9 +36,9 @@ import io.portcullis.node.session.SessionActor;
 import io.portcullis.node.session.SessionServices;
 import io.portcullis.node.session.StartupNegotiation;
 import io.portcullis.node.upstream.UpstreamConnector;
+import io.portcullis.persistence.audit.ClientDataSeal;
 import io.portcullis.persistence.audit.LedgerCheckpointer;
 import io.portcullis.persistence.audit.LedgerKey;
-import io.portcullis.persistence.audit.ParameterSeal;
 import io.portcullis.persistence.audit.index.AuditIndexing;
 import io.portcullis.persistence.journal.JournalDatabase;
 import io.portcullis.policy.masking.ValueMasker;
@@ -231,7 +231,7 @@ public final class GatewayNode implements AutoCloseable {
               lineages,
               maskingKey(settings.policy().maskingKeyFile()),
               audit,
-              parameterSeal(audit.sealingKeyFile()),
+              clientDataSeal(audit.sealingKeyFile()),
               ledger(system, audit),
               FailedLogins.start(system),
               stages,
@@ -272,10 +272,10 @@ public final class GatewayNode implements AutoCloseable {
     return new ValueMasker(key);
   }
 
-  private static ParameterSeal parameterSeal(Optional<Path> file) {
+  private static ClientDataSeal clientDataSeal(Optional<Path> file) {
     if (file.isPresent()) {
       try {
-        return ParameterSeal.fromKeyFile(file.get());
+        return ClientDataSeal.fromKeyFile(file.get());
       } catch (IOException | IllegalArgumentException e) {
         throw new ConfigException.BadValue(
             "portcullis.journal.sealing-key-file",
@@ -283,9 +283,10 @@ public final class GatewayNode implements AutoCloseable {
       }
     }
     log.warn(
-        "no portcullis.journal.sealing-key-file: bound parameter values are journaled masked only,"
-            + " so sessions cannot be replayed with their original values");
-    return ParameterSeal.none();
+        "no portcullis.journal.sealing-key-file: bound parameter values are journaled masked only"
+            + " and COPY data by its size, so sessions cannot be replayed with their original"
+            + " values");
+    return ClientDataSeal.none();
   }
 
   /**

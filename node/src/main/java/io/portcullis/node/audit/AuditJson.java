@@ -9,9 +9,9 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.portcullis.persistence.audit.SessionEvent;
 
 /**
- * The JSON in which the CLI and the admin API show journal data: times as ISO-8601, and a
- * statement's sealed parameter values left out (they are only for {@code portcullis replay}; its
- * masked values are shown).
+ * The JSON in which the CLI and the admin API show journal data: times as ISO-8601, and what the
+ * client sent sealed left out (a statement's parameter values and its COPY data are only for {@code
+ * portcullis replay}; the masked values and the COPY's size are shown).
  */
 public final class AuditJson {
 
@@ -22,9 +22,10 @@ public final class AuditJson {
           .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
           .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
           .addMixIn(SessionEvent.StatementReceived.class, WithoutSealedValues.class)
+          .addMixIn(SessionEvent.CopyDataReceived.class, WithoutSealedValues.class)
           .build();
 
-  @JsonIgnoreProperties("sealedParameters")
+  @JsonIgnoreProperties({"sealedParameters", "sealedData"})
   private interface WithoutSealedValues {}
 
   private AuditJson() {}

@@ -22,8 +22,8 @@ import io.portcullis.node.replay.SandboxConnection;
 import io.portcullis.node.replay.SandboxConnection.SandboxException;
 import io.portcullis.node.replay.SessionReplay;
 import io.portcullis.persistence.audit.ChainCheck;
+import io.portcullis.persistence.audit.ClientDataSeal;
 import io.portcullis.persistence.audit.JournalReader;
-import io.portcullis.persistence.audit.ParameterSeal;
 import io.portcullis.persistence.audit.RecordedSession;
 import io.portcullis.persistence.audit.SessionEvent;
 import io.portcullis.persistence.audit.index.TimeRange;
@@ -153,15 +153,15 @@ final class ReplayCommand extends AuditCommand.JournalCommand {
       throw new ParameterException(spec.commandLine(), "--target: " + e.getMessage());
     }
     ValueMasker masker;
-    ParameterSeal seal;
+    ClientDataSeal seal;
     try {
       masker = maskingKey(err);
       Optional<Path> sealingKey =
           AuditSettings.from(loaded.getConfig("portcullis.journal"), "replay").sealingKeyFile();
       seal =
           sealingKey.isPresent()
-              ? ParameterSeal.fromKeyFile(sealingKey.get())
-              : ParameterSeal.none();
+              ? ClientDataSeal.fromKeyFile(sealingKey.get())
+              : ClientDataSeal.none();
     } catch (IOException | IllegalArgumentException e) {
       err.println("portcullis: " + e.getMessage());
       return 2;

@@ -105,6 +105,10 @@ public final class ResultMasker {
 
   private ResultShape queryShape;
   private CopyMasking copy;
+
+  /** The message of the CopyFail sent since the last ReadyForQuery, if one was. */
+  private String copyFailure;
+
   private List<ColumnLineage> lineage;
   private boolean lineageAsked;
 
@@ -154,6 +158,9 @@ public final class ResultMasker {
     } else if (message instanceof FrontendMessage.FunctionCall) {
       completions.nextForwarded();
       expected.add(new Expected.FunctionCall());
+    } else if (message instanceof FrontendMessage.CopyFail fail) {
+      // PostgreSQL quotes it in the error that ends the copy.
+      copyFailure = fail.message();
     }
   }
 
@@ -240,6 +247,7 @@ public final class ResultMasker {
         (close.statement() ? statements : portals).remove(close.name());
       }
     } else if (message instanceof BackendMessage.ReadyForQuery) {
+      copyFailure = null;
       readyForQuery();
     } else if (message instanceof BackendMessage.CopyOutResponse) {
       copy = copyMasking();
@@ -593,9 +601,12 @@ public final class ResultMasker {
     fields.add(new Field(Field.HINT, hint));
   }
 
-  /** What the client sent for the statements still to be answered: SQL and names. */
+  /** What the client sent for the statements still to be answered: SQL, names, a copy's failure. */
   private List<String> clientTexts() {
     List<String> texts = new ArrayList<>();
+    if (copyFailure != null) {
+      texts.add(copyFailure);
+    }
     for (Expected pending : expected) {
       if (pending instanceof SimpleQuery query) {
         texts.add(query.sql);

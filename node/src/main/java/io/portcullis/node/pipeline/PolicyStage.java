@@ -176,9 +176,9 @@ public final class PolicyStage
                 List<SessionEvent> entries = policy.takeJournalEntries();
                 count(message, judgement, entries);
                 statement =
-                    entries.isEmpty()
-                        ? 0
-                        : ((SessionEvent.StatementReceived) entries.get(0)).statement();
+                    !entries.isEmpty() && entries.get(0) instanceof SessionEvent.StatementReceived r
+                        ? r.statement()
+                        : 0;
                 if (entries.isEmpty()) {
                   act(message, judgement);
                   return;

@@ -1,6 +1,6 @@
 package io.portcullis.node.policy;
 
-import io.portcullis.persistence.audit.ParameterSeal;
+import io.portcullis.persistence.audit.ClientDataSeal;
 import io.portcullis.persistence.audit.RecordedSession;
 import io.portcullis.persistence.audit.RecordedSession.RecordedStatement;
 import io.portcullis.persistence.audit.SessionEvent;
@@ -54,7 +54,7 @@ public final class RecordedDecisions {
             opened.target(),
             address(opened.clientAddress()),
             UnaryOperator.identity(),
-            ParameterSeal.none());
+            ClientDataSeal.none());
     judge.parameterChanged("application_name", opened.applicationName());
     List<PolicyDecided> decisions = new ArrayList<>(session.statements().size());
     for (RecordedStatement statement : session.statements()) {

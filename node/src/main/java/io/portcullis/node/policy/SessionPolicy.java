@@ -2,12 +2,14 @@ package io.portcullis.node.policy;
 
 import io.portcullis.node.approval.Approvals;
 import io.portcullis.node.audit.AuditLog;
+import io.portcullis.node.audit.CopyDataRecorder;
 import io.portcullis.node.audit.SessionMdc;
 import io.portcullis.persistence.approval.Approval;
 import io.portcullis.persistence.approval.ApprovalRequest;
 import io.portcullis.persistence.approval.ApprovalStatus;
-import io.portcullis.persistence.audit.ParameterSeal;
+import io.portcullis.persistence.audit.ClientDataSeal;
 import io.portcullis.persistence.audit.SessionEvent;
+import io.portcullis.persistence.audit.SessionEvent.CopyDataReceived;
 import io.portcullis.policy.catalog.CatalogDependencies;
 import io.portcullis.policy.identity.Identity;
 import io.portcullis.policy.masking.CopyGuard;
@@ -33,9 +35,12 @@ import io.portcullis.protocol.Field;
 import io.portcullis.protocol.FrontendMessage;
 import io.portcullis.protocol.FrontendMessage.Bind;
 import io.portcullis.protocol.FrontendMessage.Close;
+import io.portcullis.protocol.FrontendMessage.CopyFail;
 import io.portcullis.protocol.FrontendMessage.FunctionCall;
 import io.portcullis.protocol.FrontendMessage.Parse;
 import io.portcullis.protocol.FrontendMessage.Query;
+import io.portcullis.protocol.WireMessage.CopyData;
+import io.portcullis.protocol.WireMessage.CopyDone;
 import java.net.InetAddress;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -97,7 +102,8 @@ public final class SessionPolicy {
   private final List<SessionEvent> journalEntries = new ArrayList<>();
 
   private final UnaryOperator<String> displayMask;
-  private final ParameterSeal seal;
+  private final ClientDataSeal seal;
+  private final CopyDataRecorder copyData;
 
   /**
    * Text that no PostgreSQL accepts, unique to the session, so that the upstream's error for it
@@ -130,10 +136,11 @@ public final class SessionPolicy {
       String target,
       InetAddress clientAddress,
       UnaryOperator<String> displayMask,
-      ParameterSeal seal) {
+      ClientDataSeal seal) {
     this.sessionId = sessionId;
     this.displayMask = displayMask;
     this.seal = seal;
+    this.copyData = new CopyDataRecorder(sessionId, seal);
     this.policy = policy;
     this.analyzer = analyzer;
     this.approvals = approvals;
@@ -248,6 +255,18 @@ public final class SessionPolicy {
       reviewed.remove(close.name());
       limited.remove(close.name());
       judged.remove(close.name());
+      return Judgement.Forward.unlimited();
+    }
+    if (message instanceof CopyData data) {
+      // COPY data belongs to the last statement sent: PostgreSQL ignores it outside a COPY.
+      journalEntries.addAll(copyData.data(statements, data.data()));
+      return Judgement.Forward.unlimited();
+    }
+    if (message == CopyDone.INSTANCE || message instanceof CopyFail) {
+      journalEntries.addAll(
+          copyData.end(
+              statements,
+              message instanceof CopyFail ? CopyDataReceived.FAILED : CopyDataReceived.DONE));
       return Judgement.Forward.unlimited();
     }
     if (message instanceof FunctionCall call) {
@@ -551,9 +570,9 @@ public final class SessionPolicy {
             null));
   }
 
-  private static ParameterSeal.Values sealable(
+  private static ClientDataSeal.Values sealable(
       int[] types, short[] formats, byte[][] values, short[] resultFormats) {
-    return new ParameterSeal.Values(
+    return new ClientDataSeal.Values(
         Arrays.stream(types).boxed().toList(),
         shorts(formats),
         Arrays.asList(values),
@@ -639,9 +658,21 @@ public final class SessionPolicy {
     grants.put(request.ruleIds(), until);
   }
 
-  /** What goes upstream instead of a message the gateway refuses on its own account. */
+  /**
+   * What goes upstream instead of a message the gateway refuses on its own account. Refusing a
+   * COPY's data fails the copy, so what the client still sends for it is not journaled.
+   */
   public FrontendMessage refusalReplacement(FrontendMessage message) {
+    if (isCopyMessage(message)) {
+      copyData.abandon();
+    }
     return replacementFor(message);
+  }
+
+  private static boolean isCopyMessage(FrontendMessage message) {
+    return message instanceof CopyData
+        || message == CopyDone.INSTANCE
+        || message instanceof CopyFail;
   }
 
   /** Told to a client whose statement could not be journaled, so it did not run. */
@@ -655,9 +686,13 @@ public final class SessionPolicy {
   /**
    * A Parse is replaced by a Parse (so the error comes at Parse and the batch is skipped to Sync),
    * a Bind by a Bind of a statement that does not exist (likewise); a Query or FunctionCall by a
-   * Query (one error, then ReadyForQuery, as either would give).
+   * Query (one error, then ReadyForQuery, as either would give); a COPY's data or end by a
+   * CopyFail, which fails the copy with the marker in its error.
    */
   private FrontendMessage replacementFor(FrontendMessage message) {
+    if (isCopyMessage(message)) {
+      return new CopyFail(refusalMarker);
+    }
     if (message instanceof Parse parse) {
       return new Parse(parse.name(), refusalMarker, new int[0]);
     }

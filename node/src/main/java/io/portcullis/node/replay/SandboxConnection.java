@@ -152,6 +152,14 @@ public final class SandboxConnection implements AutoCloseable {
             });
   }
 
+  /**
+   * Sends a message and waits until it is written to the socket, so that a large COPY's data is
+   * held in memory one chunk at a time, as fast as the sandbox takes it.
+   */
+  public void sendAndWait(FrontendMessage message) {
+    connection.channel().writeAndFlush(message).syncUninterruptibly();
+  }
+
   /** The next message from the sandbox. */
   public BackendMessage next() throws SandboxException {
     if (!ready.isEmpty()) {

@@ -9,7 +9,7 @@ import io.portcullis.node.masking.ResultMasker;
 import io.portcullis.node.policy.TargetCatalog;
 import io.portcullis.node.replay.ReplayedStatement.Result;
 import io.portcullis.node.replay.SandboxConnection.SandboxException;
-import io.portcullis.persistence.audit.ParameterSeal;
+import io.portcullis.persistence.audit.ClientDataSeal;
 import io.portcullis.persistence.audit.RecordedSession;
 import io.portcullis.persistence.audit.RecordedSession.RecordedStatement;
 import io.portcullis.persistence.audit.SessionEvent.StatementCompleted;
@@ -53,7 +53,6 @@ import java.util.function.Supplier;
 public final class SessionReplay {
 
   private static final String SAVEPOINT = "portcullis_replay";
-  private static final String COPY_FAIL = "portcullis replay: the journal does not keep COPY data";
 
   /**
    * How many statements may be sent before the first one's answer is read. PostgreSQL runs them in
@@ -79,7 +78,7 @@ public final class SessionReplay {
   private final LineageSource lineages;
   private final SqlAnalyzer analyzer;
   private final ValueMasker masker;
-  private final ParameterSeal seal;
+  private final ClientDataSeal seal;
   private final boolean commit;
 
   /**
@@ -95,7 +94,7 @@ public final class SessionReplay {
       LineageSource lineages,
       SqlAnalyzer analyzer,
       ValueMasker masker,
-      ParameterSeal seal,
+      ClientDataSeal seal,
       boolean commit) {
     this.sandbox = sandbox;
     this.catalog = catalog;
@@ -141,7 +140,8 @@ public final class SessionReplay {
     Replayed completions = new Replayed();
     SessionMasking masking = policy.masking().forIdentity(session.identity());
     ResultMasker results = new ResultMasker(() -> masking, catalog, analyzer, masker, completions);
-    Run run = new Run(results, completions, session.statements().size());
+    Run run =
+        new Run(session.opened().session(), results, completions, session.statements().size());
     // What an earlier session replayed on this connection left (prepared statements, settings,
     // advisory locks) must not reach this one.
     control("DISCARD ALL");
@@ -173,9 +173,9 @@ public final class SessionReplay {
         run.set(index, outcome(received, Result.NOT_REPLAYABLE, List.of(), unreplayable.get()));
         continue;
       }
-      // Only a statement that failed when recorded, or fails now by design (COPY FROM STDIN, whose
-      // rows the journal does not keep), runs behind a savepoint, so that the replay goes on after
-      // it: thousands of savepoints would slow every statement of the transaction down.
+      // Only a statement that failed when recorded, or a COPY FROM STDIN (whose data may not be in
+      // the journal, or not open), runs behind a savepoint, so that the replay goes on after it:
+      // thousands of savepoints would slow every statement of the transaction down.
       boolean savepoint =
           !commit
               && (statement.completions().stream().anyMatch(c -> c.sqlState().isPresent())
@@ -230,13 +230,15 @@ public final class SessionReplay {
 
   /** One replay's statements in flight and their outcomes, in the session's order. */
   private final class Run {
+    private final String session;
     private final ResultMasker results;
     private final Replayed completions;
     private final ReplayedStatement[] replayed;
     private final Deque<Sent> sent = new ArrayDeque<>();
     private long abortedBy;
 
-    Run(ResultMasker results, Replayed completions, int statements) {
+    Run(String session, ResultMasker results, Replayed completions, int statements) {
+      this.session = session;
       this.results = results;
       this.completions = completions;
       this.replayed = new ReplayedStatement[statements];
@@ -255,7 +257,13 @@ public final class SessionReplay {
       while (sent.size() > left) {
         Sent next = sent.poll();
         StatementReceived received = next.statement().received();
-        Answer answer = answer(results, completions, received.protocol().equals("extended"));
+        Answer answer =
+            answer(
+                results,
+                completions,
+                received.protocol().equals("extended"),
+                new RecordedCopies(
+                    session, received.statement(), next.statement().copyData(), seal));
         status = answer.status();
         List<StatementCompleted> now = completions.take(received.statement());
         if (abortedBy != 0) {
@@ -270,14 +278,10 @@ public final class SessionReplay {
                   + received.statement()
                   + " ended the replay's transaction; the replay stopped");
         }
-        if (answer.copyRefused()) {
+        if (answer.notReplayable().isPresent()) {
           set(
               next.index(),
-              outcome(
-                  received,
-                  Result.NOT_REPLAYABLE,
-                  List.of(),
-                  "COPY ... FROM STDIN: the journal does not keep the rows the client sent"));
+              outcome(received, Result.NOT_REPLAYABLE, List.of(), answer.notReplayable().get()));
           continue;
         }
         List<String> differences = differences(next.statement().completions(), now);
@@ -310,7 +314,7 @@ public final class SessionReplay {
       messages.add(new FrontendMessage.Query(received.sql()));
       return Optional.empty();
     }
-    ParameterSeal.Values values;
+    ClientDataSeal.Values values;
     if (received.sealedParameters().isPresent()) {
       try {
         values =
@@ -318,7 +322,7 @@ public final class SessionReplay {
                 session.opened().session(),
                 received.statement(),
                 received.sealedParameters().get());
-      } catch (ParameterSeal.SealException e) {
+      } catch (ClientDataSeal.SealException e) {
         return Optional.of("its parameter values cannot be unsealed: " + e.getMessage());
       }
     } else if (!received.parameters().isEmpty()) {
@@ -326,7 +330,7 @@ public final class SessionReplay {
           "its parameter values were not sealed when it was recorded (no sealing key was"
               + " configured)");
     } else {
-      values = new ParameterSeal.Values(List.of(), List.of());
+      values = new ClientDataSeal.Values(List.of(), List.of());
     }
     short[] formats = new short[values.formats().size()];
     for (int i = 0; i < formats.length; i++) {
@@ -356,18 +360,23 @@ public final class SessionReplay {
     return Optional.empty();
   }
 
-  /** How the sandbox answered one statement. */
-  private record Answer(char status, boolean copyRefused) {}
+  /**
+   * How the sandbox answered one statement, and why it could not be run as recorded (a COPY whose
+   * data could not be sent).
+   */
+  private record Answer(char status, Optional<String> notReplayable) {}
 
   /**
-   * Reads one statement's answer up to ReadyForQuery, through the masker.
+   * Reads one statement's answer up to ReadyForQuery, through the masker, sending the recorded data
+   * of each COPY FROM STDIN the sandbox asks for.
    *
-   * @param extended sent by the extended protocol: a refused COPY then needs a Sync of its own,
+   * @param extended sent by the extended protocol: the end of a COPY then needs a Sync of its own,
    *     since PostgreSQL ignored the statement's Sync while it waited for COPY data
    */
-  private Answer answer(ResultMasker results, Replayed completions, boolean extended)
+  private Answer answer(
+      ResultMasker results, Replayed completions, boolean extended, RecordedCopies copies)
       throws SandboxException {
-    boolean copyRefused = false;
+    Optional<String> notReplayable = Optional.empty();
     while (true) {
       BackendMessage message = sandbox.next();
       LineageRequest request = results.lineageNeeded(message);
@@ -376,13 +385,15 @@ public final class SessionReplay {
       }
       results.onBackend(message);
       if (message instanceof BackendMessage.CopyInResponse) {
-        copyRefused = true;
-        sandbox.send(new FrontendMessage.CopyFail(COPY_FAIL));
+        Optional<String> problem = copies.sendNext(sandbox);
+        if (notReplayable.isEmpty()) {
+          notReplayable = problem;
+        }
         if (extended) {
           sandbox.send(FrontendMessage.Sync.INSTANCE);
         }
       } else if (message instanceof BackendMessage.ReadyForQuery ready) {
-        return new Answer(ready.transactionStatus(), copyRefused);
+        return new Answer(ready.transactionStatus(), notReplayable);
       }
     }
   }

@@ -450,7 +450,7 @@ public final class SessionActor {
             startup.target().name(),
             ((InetSocketAddress) client.remoteAddress()).getAddress(),
             displayMask(),
-            services.parameterSeal());
+            services.clientDataSeal());
     upstream.parameters().forEach(status -> policy.parameterChanged(status.name(), status.value()));
     return policy;
   }

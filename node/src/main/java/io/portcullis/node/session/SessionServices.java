@@ -11,8 +11,8 @@ import io.portcullis.node.pipeline.SessionStages;
 import io.portcullis.node.policy.PolicySource;
 import io.portcullis.node.policy.TargetCatalogs;
 import io.portcullis.node.upstream.UpstreamConnector;
+import io.portcullis.persistence.audit.ClientDataSeal;
 import io.portcullis.persistence.audit.LedgerCheckpointer;
-import io.portcullis.persistence.audit.ParameterSeal;
 import io.portcullis.policy.identity.ClientAuthenticator;
 import io.portcullis.policy.masking.ValueMasker;
 import io.portcullis.policy.sql.SqlAnalyzer;
@@ -30,7 +30,7 @@ public record SessionServices(
     Lineages lineages,
     ValueMasker masker,
     AuditSettings audit,
-    ParameterSeal parameterSeal,
+    ClientDataSeal clientDataSeal,
     ActorRef<LedgerCheckpointer.HeadMoved> ledger,
     FailedLogins failedLogins,
     SessionStages.Factory stages,

@@ -17,11 +17,12 @@ import io.portcullis.node.testing.JournalContents;
 import io.portcullis.node.testing.TestGateway;
 import io.portcullis.node.testing.TestPostgres;
 import io.portcullis.persistence.audit.ChainCheck;
+import io.portcullis.persistence.audit.ClientDataSeal;
 import io.portcullis.persistence.audit.LedgerCheckpoint;
 import io.portcullis.persistence.audit.LoginJournal;
-import io.portcullis.persistence.audit.ParameterSeal;
 import io.portcullis.persistence.audit.SessionEvent;
 import io.portcullis.persistence.audit.SessionEvent.ApprovalResolved;
+import io.portcullis.persistence.audit.SessionEvent.CopyDataReceived;
 import io.portcullis.persistence.audit.SessionEvent.PolicyDecided;
 import io.portcullis.persistence.audit.SessionEvent.SessionClosed;
 import io.portcullis.persistence.audit.SessionEvent.SessionOpened;
@@ -29,6 +30,8 @@ import io.portcullis.persistence.audit.SessionEvent.StatementCompleted;
 import io.portcullis.persistence.audit.SessionEvent.StatementReceived;
 import io.portcullis.persistence.audit.SessionJournal;
 import io.portcullis.policy.identity.DevIssuer;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -68,6 +71,9 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.postgresql.copy.CopyIn;
+import org.postgresql.copy.CopyManager;
+import org.postgresql.core.BaseConnection;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -107,7 +113,7 @@ class AuditJournalTest {
   private static GatewayNode gateway;
   private static DevIssuer issuer;
   private static Path config;
-  private static ParameterSeal seal;
+  private static ClientDataSeal seal;
   private static Path publicKey;
 
   @BeforeAll
@@ -122,6 +128,7 @@ class AuditJournalTest {
           CREATE TABLE audit_bank.customers (id int PRIMARY KEY, name text, ssn text);
           INSERT INTO audit_bank.customers VALUES
             (1, 'Alice', '123-45-6789'), (2, 'Bob', '234-56-7891');
+          CREATE TABLE audit_bank.loaded (id int PRIMARY KEY, name text, ssn text);
           """);
     }
     Path policy = dir.resolve("policy.yaml");
@@ -135,7 +142,7 @@ class AuditJournalTest {
     byte[] keyBytes = new byte[32];
     new SecureRandom().nextBytes(keyBytes);
     Files.write(sealingKey, keyBytes);
-    seal = ParameterSeal.withKey(keyBytes);
+    seal = ClientDataSeal.withKey(keyBytes);
     String journal =
         """
         portcullis.journal {
@@ -317,7 +324,7 @@ class AuditJournalTest {
     StatementReceived insert = received(session, "INSERT INTO audit_bank.customers");
     assertThat(insert.protocol()).isEqualTo("extended");
     assertThat(insert.parameters()).containsExactly("3", "Carl", "****");
-    ParameterSeal.Values sealed =
+    ClientDataSeal.Values sealed =
         seal.open(opened.session(), insert.statement(), insert.sealedParameters().orElseThrow());
     assertThat(sealed.formats()).as("pgjdbc sends the int in binary").startsWith((short) 1);
     assertThat(ByteBuffer.wrap(sealed.values().get(0)).getInt()).isEqualTo(3);
@@ -538,6 +545,119 @@ class AuditJournalTest {
               assertThat(id.find()).isTrue();
               assertThat(line.getMDCPropertyMap()).containsEntry(SessionMdc.KEY, id.group(1));
             });
+  }
+
+  /**
+   * The data of a COPY FROM STDIN is journaled in sealed chunks, each before the copy goes on past
+   * it: the journal shows its size, never its values, and the chunks open to exactly what the
+   * client sent.
+   */
+  @Test
+  void aCopyFromStdinIsJournaledInSealedChunks() throws Exception {
+    String data = copyRows(100000, 300 * 1024);
+    try (Connection c = agent()) {
+      long copied =
+          new CopyManager(c.unwrap(BaseConnection.class))
+              .copyIn(
+                  "COPY audit_bank.loaded FROM STDIN",
+                  new ByteArrayInputStream(data.getBytes(UTF_8)));
+      assertThat(copied).isGreaterThan(1000);
+    }
+    List<SessionEvent> session =
+        await(
+            () ->
+                sessions().stream()
+                    .filter(s -> contains(s, "COPY audit_bank.loaded FROM STDIN"))
+                    .filter(s -> s.get(s.size() - 1).event() instanceof SessionClosed)
+                    .findFirst()
+                    .map(s -> s.stream().map(ChainCheck.Stored::event).toList())
+                    .orElse(null));
+    String id = ((SessionOpened) session.get(0)).session();
+    long statement = received(session, "COPY audit_bank.loaded FROM STDIN").statement();
+    List<CopyDataReceived> chunks =
+        session.stream()
+            .filter(CopyDataReceived.class::isInstance)
+            .map(CopyDataReceived.class::cast)
+            .toList();
+    assertThat(chunks).extracting(CopyDataReceived::chunk).containsExactly(1, 2);
+    assertThat(chunks).allSatisfy(chunk -> assertThat(chunk.statement()).isEqualTo(statement));
+    assertThat(chunks.get(0).bytes()).isGreaterThanOrEqualTo(CopyDataRecorder.CHUNK_BYTES);
+    assertThat(chunks)
+        .extracting(CopyDataReceived::end)
+        .containsExactly(Optional.empty(), Optional.of("done"));
+    ByteArrayOutputStream opened = new ByteArrayOutputStream();
+    for (CopyDataReceived chunk : chunks) {
+      opened.writeBytes(
+          seal.openCopyData(id, statement, chunk.chunk(), chunk.sealedData().orElseThrow()));
+    }
+    assertThat(opened.toString(UTF_8)).isEqualTo(data);
+    assertThat(chunks.stream().mapToLong(CopyDataReceived::bytes).sum()).isEqualTo(data.length());
+    assertThat(AuditJson.MAPPER.writeValueAsString(chunks.get(0)))
+        .contains("\"bytes\"")
+        .doesNotContain("sealedData", "aesgcm1");
+    try (Connection j = journalDatabase();
+        ResultSet rs =
+            j.createStatement()
+                .executeQuery(
+                    "SELECT count(*) FROM event_journal WHERE position('999-00-100500'::bytea in"
+                        + " event_payload) > 0")) {
+      rs.next();
+      assertThat(rs.getInt(1)).as("no value of the COPY is in the journal in clear").isZero();
+    }
+  }
+
+  /**
+   * A chunk of COPY data the journal does not take fails the copy upstream: the client gets 57P03
+   * and none of its rows is kept.
+   */
+  @Test
+  void aCopyWhoseDataCannotBeJournaledKeepsNoRow() throws Exception {
+    try (Connection c = agent()) {
+      CopyIn copy =
+          new CopyManager(c.unwrap(BaseConnection.class))
+              .copyIn("COPY audit_bank.loaded FROM STDIN");
+      byte[] first = copyRows(5000, 1024).getBytes(UTF_8);
+      copy.writeToCopy(first, 0, first.length);
+      copy.flushCopy();
+      try (Connection j = journalDatabase();
+          Statement s = j.createStatement()) {
+        s.execute("ALTER TABLE event_journal RENAME TO event_journal_away");
+      }
+      try {
+        byte[] rest = copyRows(6000, CopyDataRecorder.CHUNK_BYTES).getBytes(UTF_8);
+        copy.writeToCopy(rest, 0, rest.length);
+        assertThatThrownBy(copy::endCopy)
+            .isInstanceOfSatisfying(
+                SQLException.class,
+                e -> {
+                  assertThat(e.getSQLState()).isEqualTo("57P03");
+                  assertThat(e.getMessage()).contains("audit journal is unavailable");
+                });
+      } finally {
+        try (Connection j = journalDatabase();
+            Statement s = j.createStatement()) {
+          s.execute("ALTER TABLE event_journal_away RENAME TO event_journal");
+        }
+      }
+    }
+    try (Connection direct = TestPostgres.direct();
+        ResultSet rs =
+            direct
+                .createStatement()
+                .executeQuery(
+                    "SELECT count(*) FROM audit_bank.loaded WHERE id BETWEEN 5000 AND 99999")) {
+      rs.next();
+      assertThat(rs.getInt(1)).as("no row of the copy was kept").isZero();
+    }
+  }
+
+  /** Rows for audit_bank.loaded from id {@code first}, at least {@code bytes} long. */
+  private static String copyRows(int first, int bytes) {
+    StringBuilder rows = new StringBuilder();
+    for (int id = first; rows.length() < bytes; id++) {
+      rows.append(id).append("\tCustomer ").append(id).append("\t999-00-").append(id).append('\n');
+    }
+    return rows.toString();
   }
 
   @Test

@@ -14,7 +14,7 @@ import io.portcullis.node.testing.RecordedBank;
 import io.portcullis.node.testing.TestGateway;
 import io.portcullis.node.testing.TestPostgres;
 import io.portcullis.persistence.audit.ChainCheck;
-import io.portcullis.persistence.audit.ParameterSeal;
+import io.portcullis.persistence.audit.ClientDataSeal;
 import io.portcullis.persistence.audit.RecordedSession;
 import io.portcullis.persistence.audit.SessionEvent;
 import io.portcullis.policy.masking.ValueMasker;
@@ -129,7 +129,7 @@ public final class ReplaySpeed {
               (sql, n) -> lineages.of("sandbox", sql, n),
               new SqlAnalyzer(),
               ValueMasker.fromKeyFile(maskingKey),
-              ParameterSeal.withKey(sealingBytes),
+              ClientDataSeal.withKey(sealingBytes),
               false);
       List<Double> ratios = new ArrayList<>();
       for (int round = 1 - WARM_UP_ROUNDS; round <= rounds; round++) {

@@ -3,7 +3,7 @@ package io.portcullis.node.benchmarks;
 import com.typesafe.config.ConfigFactory;
 import io.portcullis.node.testing.RecordedBank;
 import io.portcullis.node.testing.TestPostgres;
-import io.portcullis.persistence.audit.ParameterSeal;
+import io.portcullis.persistence.audit.ClientDataSeal;
 import io.portcullis.persistence.audit.PolicyVersion;
 import io.portcullis.persistence.audit.SessionChain;
 import io.portcullis.persistence.audit.SessionEvent;
@@ -68,7 +68,7 @@ public final class WhatIfJournal {
                 .withFallback(ConfigFactory.load()));
     Serialization serialization = SerializationExtension.get(system);
     String version = PolicyParser.parse("bench", RecordedBank.POLICY).version();
-    ParameterSeal seal = ParameterSeal.withKey(new byte[32]);
+    ClientDataSeal seal = ClientDataSeal.withKey(new byte[32]);
     Instant start = Instant.now().minusSeconds(86_400);
     try (Connection c = TestPostgres.direct(database)) {
       CopyManager copy = new CopyManager(c.unwrap(BaseConnection.class));
@@ -115,7 +115,7 @@ public final class WhatIfJournal {
                   ? seal.seal(
                       session,
                       i,
-                      new ParameterSeal.Values(
+                      new ClientDataSeal.Values(
                           List.of((short) 0),
                           List.of(Integer.toString(value).getBytes(StandardCharsets.UTF_8))))
                   : Optional.empty();

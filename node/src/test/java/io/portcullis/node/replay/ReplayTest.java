@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.portcullis.node.testing.Cli;
 import io.portcullis.node.testing.RecordedBank;
 import io.portcullis.node.testing.TestPostgres;
+import io.portcullis.persistence.audit.ClientDataSeal;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -146,11 +147,16 @@ class ReplayTest {
   }
 
   /**
-   * The journal does not keep the rows a client sent by COPY FROM STDIN: the COPY is reported not
-   * replayable, and the statements after it run as recorded.
+   * The rows a client sent by COPY FROM STDIN are journaled sealed, in chunks, and sent again as
+   * recorded: the COPY and the read after it are identical, and with another sealing key the COPY
+   * is not replayable and the read after it differs.
    */
   @Test
-  void aCopyFromStdinIsNotReplayableAndTheRestOfTheSessionRuns() throws Exception {
+  void aCopyFromStdinIsReplayedWithTheDataTheClientSent() throws Exception {
+    StringBuilder rows = new StringBuilder();
+    for (int id = 100; rows.length() < 600 * 1024; id++) {
+      rows.append(id).append('\t').append("Branch ").append("x".repeat(60)).append(id).append('\n');
+    }
     String session =
         bank.recordSession(
             "recon-bot",
@@ -158,21 +164,34 @@ class ReplayTest {
               new CopyManager(c.unwrap(BaseConnection.class))
                   .copyIn(
                       "COPY replay_bank.branches FROM STDIN",
-                      new ByteArrayInputStream("8\tLucerne\n".getBytes(StandardCharsets.UTF_8)));
+                      new ByteArrayInputStream(rows.toString().getBytes(StandardCharsets.UTF_8)));
               try (Statement s = c.createStatement()) {
-                s.execute("SELECT city FROM replay_bank.branches ORDER BY id");
+                s.execute("SELECT count(*), max(city) FROM replay_bank.branches WHERE id >= 100");
               }
             });
+    try (Connection c = TestPostgres.direct();
+        Statement s = c.createStatement()) {
+      s.execute("DELETE FROM replay_bank.branches WHERE id >= 100");
+    }
+
     Cli.Run run =
         bank.replay(
             auditor, session, "--target", RecordedBank.sandboxUrl(SANDBOX), "--format", "json");
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    assertThat(outcomes(run)).containsExactly("IDENTICAL ", "IDENTICAL ");
+    assertThat(inSandbox("SELECT count(*) FROM replay_bank.branches"))
+        .as("the copied rows were rolled back")
+        .isEqualTo("2");
 
-    assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(1);
-    List<String> outcomes = outcomes(run);
-    assertThat(outcomes)
+    Cli.Run withAnotherKey = replayWithoutSealingKey(session, "--format", "json");
+    assertThat(withAnotherKey.exitCode())
+        .as(withAnotherKey.out() + withAnotherKey.err())
+        .isEqualTo(1);
+    assertThat(outcomes(withAnotherKey))
         .containsExactly(
-            "NOT_REPLAYABLE COPY ... FROM STDIN: the journal does not keep the rows the client"
-                + " sent",
+            "NOT_REPLAYABLE its COPY data cannot be unsealed: sealed under key "
+                + ClientDataSeal.keyId(Files.readAllBytes(bank.dir.resolve("sealing.key")))
+                + ", which is not the configured sealing key",
             "DIFFERS ");
   }
 
@@ -256,23 +275,7 @@ class ReplayTest {
 
   @Test
   void withoutTheSealingKeyBoundValuesAreReportedNotReplayable() throws Exception {
-    Path config = dir.resolve("no-sealing-key.conf");
-    Files.writeString(
-        config,
-        Files.readString(bank.config, StandardCharsets.UTF_8)
-            .replaceAll("sealing-key-file = \"[^\"]*\"", ""));
-    Cli.Run run =
-        Cli.portcullis(
-            "replay",
-            bank.session,
-            "--config",
-            config.toString(),
-            "--url",
-            bank.adminUrl(),
-            "--token-file",
-            auditor.toString(),
-            "--target",
-            RecordedBank.sandboxUrl(SANDBOX));
+    Cli.Run run = replayWithoutSealingKey(bank.session);
 
     assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(1);
     assertThat(run.out())
@@ -281,6 +284,31 @@ class ReplayTest {
         // the INSERT did not run, so the last read returns one row fewer than recorded
         .containsPattern("differs\\s+simple\\s+SELECT upper")
         .contains("12 statements: 4 identical, 1 differ, 1 denied (not run), 6 not replayable");
+  }
+
+  /** Replays a session into the sandbox with a configuration that has no sealing key. */
+  private static Cli.Run replayWithoutSealingKey(String session, String... options)
+      throws Exception {
+    Path config = dir.resolve("no-sealing-key.conf");
+    Files.writeString(
+        config,
+        Files.readString(bank.config, StandardCharsets.UTF_8)
+            .replaceAll("sealing-key-file = \"[^\"]*\"", ""));
+    List<String> arguments =
+        new ArrayList<>(
+            List.of(
+                "replay",
+                session,
+                "--config",
+                config.toString(),
+                "--url",
+                bank.adminUrl(),
+                "--token-file",
+                auditor.toString(),
+                "--target",
+                RecordedBank.sandboxUrl(SANDBOX)));
+    arguments.addAll(List.of(options));
+    return Cli.portcullis(arguments.toArray(String[]::new));
   }
 
   /** Each statement's result and reason, from a replay's JSON report. */

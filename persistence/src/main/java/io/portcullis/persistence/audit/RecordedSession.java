@@ -1,6 +1,7 @@
 package io.portcullis.persistence.audit;
 
 import io.portcullis.persistence.audit.SessionEvent.ApprovalResolved;
+import io.portcullis.persistence.audit.SessionEvent.CopyDataReceived;
 import io.portcullis.persistence.audit.SessionEvent.PolicyDecided;
 import io.portcullis.persistence.audit.SessionEvent.SessionClosed;
 import io.portcullis.persistence.audit.SessionEvent.SessionOpened;
@@ -16,7 +17,8 @@ import java.util.Set;
 
 /**
  * A session's events grouped by statement: what arrived, what the policy decided, how an approval
- * ended, and each result it returned (a simple query of several statements has several).
+ * ended, the data the client sent for a COPY, and each result it returned (a simple query of
+ * several statements has several).
  *
  * @param closed whether the journal holds the session's end
  */
@@ -40,9 +42,11 @@ public record RecordedSession(
       StatementReceived received,
       PolicyDecided decided,
       Optional<ApprovalResolved> approval,
+      List<CopyDataReceived> copyData,
       List<StatementCompleted> completions) {
 
     public RecordedStatement {
+      copyData = List.copyOf(copyData);
       completions = List.copyOf(completions);
     }
 
@@ -73,6 +77,7 @@ public record RecordedSession(
     Map<Long, StatementReceived> received = new LinkedHashMap<>();
     Map<Long, PolicyDecided> decided = new LinkedHashMap<>();
     Map<Long, ApprovalResolved> approvals = new LinkedHashMap<>();
+    Map<Long, List<CopyDataReceived>> copyData = new LinkedHashMap<>();
     Map<Long, List<StatementCompleted>> completions = new LinkedHashMap<>();
     boolean closed = false;
     for (SessionEvent event : events) {
@@ -82,6 +87,8 @@ public record RecordedSession(
         decided.put(decision.statement(), decision);
       } else if (event instanceof ApprovalResolved approval) {
         approvals.put(approval.statement(), approval);
+      } else if (event instanceof CopyDataReceived data) {
+        copyData.computeIfAbsent(data.statement(), n -> new ArrayList<>()).add(data);
       } else if (event instanceof StatementCompleted completed) {
         completions.computeIfAbsent(completed.statement(), n -> new ArrayList<>()).add(completed);
       } else if (event instanceof SessionClosed) {
@@ -96,6 +103,7 @@ public record RecordedSession(
               statement,
               decided.get(number),
               Optional.ofNullable(approvals.get(number)),
+              copyData.getOrDefault(number, List.of()),
               completions.getOrDefault(number, List.of())));
     }
     return Optional.of(new RecordedSession(opened, statements, closed));

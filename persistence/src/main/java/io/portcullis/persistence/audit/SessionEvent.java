@@ -18,6 +18,7 @@ import java.util.Optional;
   @JsonSubTypes.Type(value = SessionEvent.StatementReceived.class, name = "StatementReceived"),
   @JsonSubTypes.Type(value = SessionEvent.PolicyDecided.class, name = "PolicyDecided"),
   @JsonSubTypes.Type(value = SessionEvent.ApprovalResolved.class, name = "ApprovalResolved"),
+  @JsonSubTypes.Type(value = SessionEvent.CopyDataReceived.class, name = "CopyDataReceived"),
   @JsonSubTypes.Type(value = SessionEvent.StatementCompleted.class, name = "StatementCompleted"),
   @JsonSubTypes.Type(value = SessionEvent.SessionClosed.class, name = "SessionClosed")
 })
@@ -26,6 +27,7 @@ public sealed interface SessionEvent extends ChainedEvent
         SessionEvent.StatementReceived,
         SessionEvent.PolicyDecided,
         SessionEvent.ApprovalResolved,
+        SessionEvent.CopyDataReceived,
         SessionEvent.StatementCompleted,
         SessionEvent.SessionClosed {
 
@@ -194,6 +196,36 @@ public sealed interface SessionEvent extends ChainedEvent
 
   /** A person (or agent) who decided an approval, as their token named them. */
   record Approver(String subject, String issuer) {}
+
+  /**
+   * Data a client sent for a statement's {@code COPY ... FROM STDIN}, a chunk at a time: its size,
+   * and the bytes sealed for replay. A copy's last chunk says how the client ended it; a statement
+   * of several COPYs has a last chunk for each.
+   *
+   * @param chunk the chunk's number within the statement, from 1
+   * @param sealedData the bytes as the client sent them, sealed ({@link ClientDataSeal}); empty
+   *     without a sealing key
+   * @param end on a copy's last chunk, {@code done} (the client's CopyDone) or {@code failed} (its
+   *     CopyFail); empty on the chunks before
+   */
+  record CopyDataReceived(
+      int schema,
+      Instant at,
+      long statement,
+      int chunk,
+      long bytes,
+      Optional<String> sealedData,
+      Optional<String> end,
+      String previousHash)
+      implements SessionEvent {
+    public static final String DONE = "done";
+    public static final String FAILED = "failed";
+
+    @Override
+    public CopyDataReceived chainedAfter(String hash) {
+      return new CopyDataReceived(schema, at, statement, chunk, bytes, sealedData, end, hash);
+    }
+  }
 
   /**
    * What a statement returned, as the client saw it (masked).

@@ -21,15 +21,16 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Seals a statement's parameter values, exactly as the client sent them, with AES-256-GCM, so that
- * the journal can hold them for an authorised replay without showing them to anyone who reads it.
- * The session id and statement number are the associated data: a sealed value moved to another
- * statement does not open.
+ * Seals what a client sent, exactly as it sent it — a statement's parameter values, and the data of
+ * a {@code COPY ... FROM STDIN} — with AES-256-GCM, so that the journal can hold it for an
+ * authorised replay without showing it to anyone who reads the journal. The session id and
+ * statement number are the associated data: a sealed value moved to another statement does not
+ * open.
  *
  * <p>A seal reads {@code aesgcm1.<key id>.<base64url(nonce, ciphertext and tag)>}; the key id is
  * the first 16 hex digits of the key's SHA-256, so a replay can tell which key it needs.
  */
-public final class ParameterSeal {
+public final class ClientDataSeal {
 
   /**
    * Parameter values and their format codes (0 text, 1 binary), as Bind or FunctionCall carry; the
@@ -74,22 +75,22 @@ public final class ParameterSeal {
   private final Optional<SecretKeySpec> key;
   private final String keyId;
 
-  private ParameterSeal(Optional<byte[]> key) {
+  private ClientDataSeal(Optional<byte[]> key) {
     this.key = key.map(bytes -> new SecretKeySpec(bytes, "AES"));
-    this.keyId = key.map(ParameterSeal::keyId).orElse("");
+    this.keyId = key.map(ClientDataSeal::keyId).orElse("");
   }
 
   /** Seals under a 32-byte key. */
-  public static ParameterSeal withKey(byte[] key) {
+  public static ClientDataSeal withKey(byte[] key) {
     if (key.length != 32) {
       throw new IllegalArgumentException(
           "the parameter sealing key must be 32 bytes (AES-256), not " + key.length);
     }
-    return new ParameterSeal(Optional.of(key.clone()));
+    return new ClientDataSeal(Optional.of(key.clone()));
   }
 
   /** Reads the key from a file of exactly 32 random bytes ({@code openssl rand -out F 32}). */
-  public static ParameterSeal fromKeyFile(Path file) throws IOException {
+  public static ClientDataSeal fromKeyFile(Path file) throws IOException {
     byte[] key = Files.readAllBytes(file);
     if (key.length != 32) {
       throw new IllegalArgumentException(
@@ -105,8 +106,8 @@ public final class ParameterSeal {
   }
 
   /** No key: nothing is sealed, and the journal keeps only the masked values. */
-  public static ParameterSeal none() {
-    return new ParameterSeal(Optional.empty());
+  public static ClientDataSeal none() {
+    return new ClientDataSeal(Optional.empty());
   }
 
   public static String keyId(byte[] key) {
@@ -123,27 +124,17 @@ public final class ParameterSeal {
     if (key.isEmpty() || (values.values().isEmpty() && values.resultFormats().isEmpty())) {
       return Optional.empty();
     }
+    List<String> encoded = new ArrayList<>(values.values().size());
+    for (byte[] value : values.values()) {
+      encoded.add(value == null ? null : Base64.getEncoder().encodeToString(value));
+    }
     try {
-      List<String> encoded = new ArrayList<>(values.values().size());
-      for (byte[] value : values.values()) {
-        encoded.add(value == null ? null : Base64.getEncoder().encodeToString(value));
-      }
       byte[] plain =
           JSON.writeValueAsBytes(
               new Plain(
                   values.formats(), encoded, values.resultFormats(), values.parameterTypes()));
-      byte[] nonce = new byte[NONCE_BYTES];
-      RANDOM.nextBytes(nonce);
-      byte[] sealed = cipher(Cipher.ENCRYPT_MODE, nonce, session, statement).doFinal(plain);
-      byte[] blob =
-          ByteBuffer.allocate(nonce.length + sealed.length).put(nonce).put(sealed).array();
-      return Optional.of(
-          PREFIX
-              + "."
-              + keyId
-              + "."
-              + Base64.getUrlEncoder().withoutPadding().encodeToString(blob));
-    } catch (IOException | GeneralSecurityException e) {
+      return Optional.of(seal(plain, statementData(session, statement)));
+    } catch (IOException e) {
       throw new IllegalStateException("cannot seal parameter values", e);
     }
   }
@@ -154,23 +145,8 @@ public final class ParameterSeal {
    * @throws SealException when this key did not make it, or it was altered or moved
    */
   public Values open(String session, long statement, String seal) throws SealException {
-    String[] parts = seal.split("\\.", 3);
-    if (parts.length != 3 || !parts[0].equals(PREFIX)) {
-      throw new SealException("not a parameter seal");
-    }
-    if (key.isEmpty() || !parts[1].equals(keyId)) {
-      throw new SealException(
-          "sealed under key " + parts[1] + ", which is not the configured sealing key");
-    }
+    byte[] plain = open(seal, statementData(session, statement));
     try {
-      byte[] blob = Base64.getUrlDecoder().decode(parts[2]);
-      if (blob.length <= NONCE_BYTES) {
-        throw new SealException("the seal is truncated");
-      }
-      byte[] nonce = Arrays.copyOf(blob, NONCE_BYTES);
-      byte[] plain =
-          cipher(Cipher.DECRYPT_MODE, nonce, session, statement)
-              .doFinal(blob, NONCE_BYTES, blob.length - NONCE_BYTES);
       Plain decoded = JSON.readValue(plain, Plain.class);
       List<byte[]> values = new ArrayList<>(decoded.values().size());
       for (String value : decoded.values()) {
@@ -183,17 +159,86 @@ public final class ParameterSeal {
           decoded.resultFormats() == null ? List.of() : decoded.resultFormats());
     } catch (IllegalArgumentException | IOException e) {
       throw new SealException("the seal is malformed");
+    }
+  }
+
+  /**
+   * The seal of one chunk of the data a client sent for a statement's {@code COPY ... FROM STDIN};
+   * empty without a key. The chunk's number is associated data too: chunks do not open out of
+   * order.
+   */
+  public Optional<String> sealCopyData(String session, long statement, int chunk, byte[] data) {
+    return key.isEmpty()
+        ? Optional.empty()
+        : Optional.of(seal(data, copyData(session, statement, chunk)));
+  }
+
+  /**
+   * Opens a chunk of COPY data sealed for this session, statement and chunk number.
+   *
+   * @throws SealException when this key did not make it, or it was altered or moved
+   */
+  public byte[] openCopyData(String session, long statement, int chunk, String seal)
+      throws SealException {
+    return open(seal, copyData(session, statement, chunk));
+  }
+
+  private static String statementData(String session, long statement) {
+    return session + "/" + statement;
+  }
+
+  private static String copyData(String session, long statement, int chunk) {
+    return session + "/" + statement + "/copy/" + chunk;
+  }
+
+  private String seal(byte[] plain, String associated) {
+    try {
+      byte[] nonce = new byte[NONCE_BYTES];
+      RANDOM.nextBytes(nonce);
+      byte[] sealed = cipher(Cipher.ENCRYPT_MODE, nonce, associated).doFinal(plain);
+      byte[] blob =
+          ByteBuffer.allocate(nonce.length + sealed.length).put(nonce).put(sealed).array();
+      return PREFIX
+          + "."
+          + keyId
+          + "."
+          + Base64.getUrlEncoder().withoutPadding().encodeToString(blob);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot seal what the client sent", e);
+    }
+  }
+
+  private byte[] open(String seal, String associated) throws SealException {
+    String[] parts = seal.split("\\.", 3);
+    if (parts.length != 3 || !parts[0].equals(PREFIX)) {
+      throw new SealException("not a seal");
+    }
+    if (key.isEmpty() || !parts[1].equals(keyId)) {
+      throw new SealException(
+          "sealed under key " + parts[1] + ", which is not the configured sealing key");
+    }
+    byte[] blob;
+    try {
+      blob = Base64.getUrlDecoder().decode(parts[2]);
+    } catch (IllegalArgumentException e) {
+      throw new SealException("the seal is malformed");
+    }
+    if (blob.length <= NONCE_BYTES) {
+      throw new SealException("the seal is truncated");
+    }
+    try {
+      return cipher(Cipher.DECRYPT_MODE, Arrays.copyOf(blob, NONCE_BYTES), associated)
+          .doFinal(blob, NONCE_BYTES, blob.length - NONCE_BYTES);
     } catch (GeneralSecurityException e) {
       throw new SealException(
           "the seal does not open: it was altered, or made for another statement");
     }
   }
 
-  private Cipher cipher(int mode, byte[] nonce, String session, long statement)
-      throws GeneralSecurityException {
+  private Cipher cipher(int mode, byte[] nonce, String associated) throws GeneralSecurityException {
     Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
     cipher.init(mode, key.orElseThrow(), new GCMParameterSpec(TAG_BITS, nonce));
-    cipher.updateAAD((session + "/" + statement).getBytes(StandardCharsets.UTF_8));
+    cipher.updateAAD(associated.getBytes(StandardCharsets.UTF_8));
     return cipher;
   }
 

@@ -4,8 +4,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.portcullis.persistence.audit.ParameterSeal.SealException;
-import io.portcullis.persistence.audit.ParameterSeal.Values;
+import io.portcullis.persistence.audit.ClientDataSeal.SealException;
+import io.portcullis.persistence.audit.ClientDataSeal.Values;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -13,7 +13,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class ParameterSealTest {
+class ClientDataSealTest {
 
   private static final byte[] KEY = "0123456789abcdef0123456789abcdef".getBytes(UTF_8);
   private static final Values VALUES =
@@ -25,7 +25,7 @@ class ParameterSealTest {
 
   @Test
   void aSealOpensToTheExactValuesIncludingBinaryAndNull() throws SealException {
-    ParameterSeal seal = ParameterSeal.withKey(KEY);
+    ClientDataSeal seal = ClientDataSeal.withKey(KEY);
     String sealed = seal.seal("s-1", 7, VALUES).orElseThrow();
 
     Values opened = seal.open("s-1", 7, sealed);
@@ -36,13 +36,27 @@ class ParameterSealTest {
     assertThat(opened.values().get(0)).isEqualTo("123-45-6789".getBytes(UTF_8));
     assertThat(opened.values().get(1)).isEqualTo(new byte[] {0, 0, 0, 42});
     assertThat(opened.values().get(2)).isNull();
-    assertThat(sealed).startsWith("aesgcm1." + ParameterSeal.keyId(KEY) + ".");
+    assertThat(sealed).startsWith("aesgcm1." + ClientDataSeal.keyId(KEY) + ".");
     assertThat(sealed).doesNotContain("123-45-6789");
   }
 
   @Test
+  void copyDataOpensOnlyAsTheChunkItWasSealedAs() throws SealException {
+    ClientDataSeal seal = ClientDataSeal.withKey(KEY);
+    byte[] rows = "1\t123-45-6789\n".getBytes(UTF_8);
+    String sealed = seal.sealCopyData("s-1", 7, 2, rows).orElseThrow();
+
+    assertThat(seal.openCopyData("s-1", 7, 2, sealed)).isEqualTo(rows);
+    assertThat(sealed).doesNotContain("123-45-6789");
+    assertThatThrownBy(() -> seal.openCopyData("s-1", 7, 3, sealed))
+        .hasMessageContaining("made for another statement");
+    assertThatThrownBy(() -> seal.open("s-1", 7, sealed)).isInstanceOf(SealException.class);
+    assertThat(ClientDataSeal.none().sealCopyData("s-1", 7, 1, rows)).isEmpty();
+  }
+
+  @Test
   void aSealMovedToAnotherStatementOrSessionDoesNotOpen() {
-    ParameterSeal seal = ParameterSeal.withKey(KEY);
+    ClientDataSeal seal = ClientDataSeal.withKey(KEY);
     String sealed = seal.seal("s-1", 7, VALUES).orElseThrow();
 
     assertThatThrownBy(() -> seal.open("s-1", 8, sealed))
@@ -53,7 +67,7 @@ class ParameterSealTest {
 
   @Test
   void anAlteredSealDoesNotOpen() {
-    ParameterSeal seal = ParameterSeal.withKey(KEY);
+    ClientDataSeal seal = ClientDataSeal.withKey(KEY);
     String sealed = seal.seal("s-1", 7, VALUES).orElseThrow();
     char last = sealed.charAt(sealed.length() - 2);
     String altered =
@@ -62,35 +76,34 @@ class ParameterSealTest {
             + sealed.charAt(sealed.length() - 1);
 
     assertThatThrownBy(() -> seal.open("s-1", 7, altered)).isInstanceOf(SealException.class);
-    assertThatThrownBy(() -> seal.open("s-1", 7, "aesgcm1." + ParameterSeal.keyId(KEY) + ".AA"))
+    assertThatThrownBy(() -> seal.open("s-1", 7, "aesgcm1." + ClientDataSeal.keyId(KEY) + ".AA"))
         .hasMessageContaining("truncated");
-    assertThatThrownBy(() -> seal.open("s-1", 7, "plain text"))
-        .hasMessageContaining("not a parameter seal");
+    assertThatThrownBy(() -> seal.open("s-1", 7, "plain text")).hasMessageContaining("not a seal");
   }
 
   @Test
   void anotherKeyOrNoKeyIsNamedNotGuessed() {
-    String sealed = ParameterSeal.withKey(KEY).seal("s-1", 7, VALUES).orElseThrow();
+    String sealed = ClientDataSeal.withKey(KEY).seal("s-1", 7, VALUES).orElseThrow();
     byte[] other = KEY.clone();
     other[0] ^= 1;
 
-    assertThatThrownBy(() -> ParameterSeal.withKey(other).open("s-1", 7, sealed))
-        .hasMessageContaining("sealed under key " + ParameterSeal.keyId(KEY))
+    assertThatThrownBy(() -> ClientDataSeal.withKey(other).open("s-1", 7, sealed))
+        .hasMessageContaining("sealed under key " + ClientDataSeal.keyId(KEY))
         .hasMessageContaining("not the configured sealing key");
-    assertThatThrownBy(() -> ParameterSeal.none().open("s-1", 7, sealed))
+    assertThatThrownBy(() -> ClientDataSeal.none().open("s-1", 7, sealed))
         .isInstanceOf(SealException.class);
   }
 
   @Test
   void withoutAKeyOrWithoutValuesNothingIsSealed() {
-    assertThat(ParameterSeal.none().seal("s-1", 7, VALUES)).isEmpty();
-    assertThat(ParameterSeal.withKey(KEY).seal("s-1", 7, new Values(List.of(), List.of())))
+    assertThat(ClientDataSeal.none().seal("s-1", 7, VALUES)).isEmpty();
+    assertThat(ClientDataSeal.withKey(KEY).seal("s-1", 7, new Values(List.of(), List.of())))
         .isEmpty();
   }
 
   @Test
   void twoSealsOfTheSameValuesDiffer() {
-    ParameterSeal seal = ParameterSeal.withKey(KEY);
+    ClientDataSeal seal = ClientDataSeal.withKey(KEY);
     assertThat(seal.seal("s-1", 7, VALUES)).isNotEqualTo(seal.seal("s-1", 7, VALUES));
   }
 
@@ -99,11 +112,11 @@ class ParameterSealTest {
     Path shortKey = Files.write(dir.resolve("short.key"), new byte[16]);
     Path key = Files.write(dir.resolve("sealing.key"), KEY);
 
-    assertThatThrownBy(() -> ParameterSeal.fromKeyFile(shortKey))
+    assertThatThrownBy(() -> ClientDataSeal.fromKeyFile(shortKey))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("holds 16 bytes")
         .hasMessageContaining("openssl rand");
-    String sealed = ParameterSeal.fromKeyFile(key).seal("s", 1, VALUES).orElseThrow();
-    assertThat(ParameterSeal.withKey(KEY).open("s", 1, sealed).values()).hasSize(3);
+    String sealed = ClientDataSeal.fromKeyFile(key).seal("s", 1, VALUES).orElseThrow();
+    assertThat(ClientDataSeal.withKey(KEY).open("s", 1, sealed).values()).hasSize(3);
   }
 }
