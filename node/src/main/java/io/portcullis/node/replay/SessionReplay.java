@@ -152,6 +152,18 @@ public final class SessionReplay {
     for (RecordedStatement statement : session.statements()) {
       index++;
       StatementReceived received = statement.received();
+      Optional<StatementReceived> bound = boundLater(session.statements(), index);
+      if (bound.isPresent()) {
+        run.set(
+            index,
+            outcome(
+                received,
+                Result.SKIPPED,
+                List.of(),
+                "parsed under a review rule: held for approval when bound, statement "
+                    + bound.get().statement()));
+        continue;
+      }
       if (!statement.ran()) {
         run.set(index, outcome(received, Result.DENIED, List.of(), refusal(statement)));
         continue;
@@ -206,6 +218,33 @@ public final class SessionReplay {
       control("ROLLBACK");
     }
     return List.of(run.replayed);
+  }
+
+  /**
+   * For the record the gateway makes when a statement under a review rule is parsed over the
+   * extended protocol (it asks for approval only when the statement is bound, with its values, and
+   * records it again then): the later record of its Bind.
+   */
+  private static Optional<StatementReceived> boundLater(
+      List<RecordedStatement> statements, int index) {
+    RecordedStatement parsed = statements.get(index);
+    StatementReceived received = parsed.received();
+    if (!received.protocol().equals("extended")
+        || parsed.decided() == null
+        || !parsed.decided().decision().equals("review")
+        || parsed.approval().isPresent()
+        || !parsed.completions().isEmpty()
+        || !received.parameters().isEmpty()) {
+      return Optional.empty();
+    }
+    return statements.subList(index + 1, statements.size()).stream()
+        .map(RecordedStatement::received)
+        .filter(
+            later ->
+                later.protocol().equals("extended")
+                    && later.statementName().equals(received.statementName())
+                    && later.sql().equals(received.sql()))
+        .findFirst();
   }
 
   /**

@@ -20,6 +20,8 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -219,6 +221,52 @@ class ReplayTest {
 
     assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
     assertThat(outcomes(run)).containsExactly("IDENTICAL ");
+  }
+
+  /**
+   * A prepared statement under a review rule is journaled when parsed and again when bound, where
+   * it is held for approval with its values: the replay runs it once, as approved, and does not
+   * call the record of its Parse denied.
+   */
+  @Test
+  void aPreparedStatementHeldForApprovalIsReplayedOnceAsApproved() throws Exception {
+    String row = "INSERT INTO replay_bank.branches VALUES (9, 'Chur')";
+    try (Connection c = TestPostgres.direct();
+        Statement s = c.createStatement()) {
+      s.execute(row);
+    }
+    inSandbox(row);
+    try {
+      String session =
+          bank.recordSession(
+              "recon-bot",
+              c -> {
+                CompletableFuture<Integer> delete =
+                    CompletableFuture.supplyAsync(
+                        () -> {
+                          try (PreparedStatement p =
+                              c.prepareStatement("DELETE FROM replay_bank.branches WHERE id = ?")) {
+                            p.setInt(1, 9);
+                            return p.executeUpdate();
+                          } catch (SQLException e) {
+                            throw new IllegalStateException(e);
+                          }
+                        });
+                bank.approve("DELETE FROM replay_bank.branches WHERE id = $1");
+                assertThat(delete.get(20, TimeUnit.SECONDS)).isEqualTo(1);
+              });
+      Cli.Run run =
+          bank.replay(
+              auditor, session, "--target", RecordedBank.sandboxUrl(SANDBOX), "--format", "json");
+
+      assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+      assertThat(outcomes(run))
+          .containsExactly(
+              "SKIPPED parsed under a review rule: held for approval when bound, statement 2",
+              "IDENTICAL ");
+    } finally {
+      inSandbox("DELETE FROM replay_bank.branches WHERE id = 9");
+    }
   }
 
   @Test

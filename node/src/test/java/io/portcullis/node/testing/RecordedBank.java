@@ -304,20 +304,7 @@ public final class RecordedBank implements AutoCloseable {
                   throw new IllegalStateException(e);
                 }
               });
-      AdminClient admin = new AdminClient(gateway);
-      String carol =
-          issuer.mint(
-              "carol", Set.of("security-analysts"), false, Duration.ofMinutes(5), "portcullis");
-      String approval =
-          await(
-              () -> {
-                for (JsonNode pending :
-                    admin.get("/api/v1/approvals", carol).body().path("approvals")) {
-                  return pending.path("id").asText();
-                }
-                return null;
-              });
-      admin.post("/api/v1/approvals/" + approval + "/approve", carol, "{}");
+      approve(gateway, issuer, "DELETE FROM replay_bank.customers WHERE id = 3");
       delete.get(20, TimeUnit.SECONDS);
       try (Statement s = c.createStatement()) {
         s.execute("DROP TABLE replay_bank.customers");
@@ -332,6 +319,32 @@ public final class RecordedBank implements AutoCloseable {
         }
       }
     }
+  }
+
+  /** Approves the statement waiting for approval with this text, once it waits, as an analyst. */
+  public void approve(String statement) throws Exception {
+    approve(gateway, issuer, statement);
+  }
+
+  private static void approve(GatewayNode gateway, DevIssuer issuer, String statement)
+      throws Exception {
+    AdminClient admin = new AdminClient(gateway);
+    String carol =
+        issuer.mint(
+            "carol", Set.of("security-analysts"), false, Duration.ofMinutes(5), "portcullis");
+    // The list trails the journal: an approval already decided can still be listed as pending.
+    String approval =
+        await(
+            () -> {
+              for (JsonNode pending :
+                  admin.get("/api/v1/approvals", carol).body().path("approvals")) {
+                if (pending.path("statement").asText().equals(statement)) {
+                  return pending.path("id").asText();
+                }
+              }
+              return null;
+            });
+    admin.post("/api/v1/approvals/" + approval + "/approve", carol, "{}");
   }
 
   /** The first session that {@code ours} picks out by its events, once it has closed. */
