@@ -67,6 +67,12 @@ public final class PolicyStage
 
   private static final Duration WATCH_RENEWAL = Duration.ofSeconds(5);
 
+  /**
+   * Chunks of a COPY's data being journaled while the copy goes on. The copy's end waits for all of
+   * them, so this bounds only the memory they hold and how far the copy runs ahead of its journal.
+   */
+  private static final int COPY_CHUNKS_IN_FLIGHT = 4;
+
   private final Inlet<FrontendMessage> requestsIn = Inlet.create("policy.requests.in");
   private final Outlet<FrontendMessage> requestsOut = Outlet.create("policy.requests.out");
   private final Inlet<BackendMessage> responsesIn = Inlet.create("policy.responses.in");
@@ -139,6 +145,16 @@ public final class PolicyStage
       private AsyncCallback<Throwable> approvalFailures;
       private AsyncCallback<Journaled> journaled;
       private AsyncCallback<ReadJournaled> readJournaled;
+      private AsyncCallback<Optional<Throwable>> copyChunkJournaled;
+
+      /** Chunks of COPY data sent on whose journal entries are not durable yet. */
+      private int copyChunksInFlight;
+
+      /** Whether a chunk of the current copy could not be journaled: the copy must fail. */
+      private boolean copyChunkLost;
+
+      /** A COPY message that waits for chunks in flight: one too many, or the copy's end. */
+      private Journaled copyWaiting;
 
       /**
        * Reads sent upstream whose journal entries are not durable yet. Until they are, no response
@@ -158,6 +174,7 @@ public final class PolicyStage
       public void preStart() {
         journaled = createAsyncCallback(this::onJournaled);
         readJournaled = createAsyncCallback(this::onReadJournaled);
+        copyChunkJournaled = createAsyncCallback(this::onCopyChunkJournaled);
         outcomes = createAsyncCallback(this::onOutcome);
         decided = createAsyncCallback(this::claim);
         unanswered = createAsyncCallback(watched -> watch(watched.id(), watched.expiresAt()));
@@ -179,8 +196,17 @@ public final class PolicyStage
                     !entries.isEmpty() && entries.get(0) instanceof SessionEvent.StatementReceived r
                         ? r.statement()
                         : 0;
+                if (copyChunkLost && isCopy(message)) {
+                  copyChunkLost = false;
+                  refuse(policy.refusalReplacement(message), SessionPolicy.journalUnavailable());
+                  return;
+                }
                 if (entries.isEmpty()) {
                   act(message, judgement);
+                  return;
+                }
+                if (message instanceof WireMessage.CopyData) {
+                  copyChunkJournaling(message, judgement, entries);
                   return;
                 }
                 if (judgement instanceof Judgement.ForwardRead read) {
@@ -364,9 +390,58 @@ public final class PolicyStage
         }
       }
 
+      /**
+       * A chunk of COPY data goes on while it is journaled, unless too many chunks are in flight;
+       * the copy's end waits until all are durable (PostgreSQL keeps the rows only at CopyDone).
+       */
+      private void copyChunkJournaling(
+          FrontendMessage message, Judgement judgement, List<SessionEvent> entries) {
+        copyChunksInFlight++;
+        recorder
+            .append(entries)
+            .whenComplete(
+                (done, failure) -> copyChunkJournaled.invoke(Optional.ofNullable(failure)));
+        if (copyChunksInFlight < COPY_CHUNKS_IN_FLIGHT) {
+          act(message, judgement);
+        } else {
+          copyWaiting = new Journaled(message, judgement, null);
+        }
+      }
+
+      private void onCopyChunkJournaled(Optional<Throwable> failure) {
+        copyChunksInFlight--;
+        if (failure.isPresent()) {
+          SessionMdc.run(
+              policy.sessionId(),
+              () ->
+                  log.warn(
+                      "the audit journal did not take a chunk of COPY data ({}); the copy fails",
+                      failure.get().toString()));
+          copyChunkLost = true;
+        }
+        boolean end =
+            copyWaiting != null && !(copyWaiting.message() instanceof WireMessage.CopyData);
+        if (copyWaiting != null && (copyChunksInFlight == 0 || !end) && !isClosed(requestsOut)) {
+          Journaled waiting = copyWaiting;
+          copyWaiting = null;
+          onJournaled(waiting);
+        }
+      }
+
       private void onJournaled(Journaled result) {
         if (isClosed(requestsOut)) {
           return;
+        }
+        if (isCopy(result.message()) && result.failure() == null) {
+          if (copyChunksInFlight > 0 && !(result.message() instanceof WireMessage.CopyData)) {
+            copyWaiting = result;
+            return;
+          }
+          if (copyChunkLost) {
+            copyChunkLost = false;
+            refuse(policy.refusalReplacement(result.message()), SessionPolicy.journalUnavailable());
+            return;
+          }
         }
         if (result.failure() == null) {
           act(result.message(), result.judgement());
@@ -395,9 +470,7 @@ public final class PolicyStage
         if (endsBatch(message)) {
           batchOpen = false;
           syncPointsSent++;
-        } else if (!(message instanceof WireMessage.CopyData
-            || message instanceof WireMessage.CopyDone
-            || message instanceof FrontendMessage.CopyFail)) {
+        } else if (!isCopy(message)) {
           // A COPY's data belongs to the statement that started it, in whichever batch.
           batchOpen = true;
         }
@@ -539,6 +612,12 @@ public final class PolicyStage
         return message;
       }
     };
+  }
+
+  private static boolean isCopy(FrontendMessage message) {
+    return message instanceof WireMessage.CopyData
+        || message == WireMessage.CopyDone.INSTANCE
+        || message instanceof FrontendMessage.CopyFail;
   }
 
   /** Messages after which PostgreSQL sends ReadyForQuery. */

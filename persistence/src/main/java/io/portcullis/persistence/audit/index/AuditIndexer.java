@@ -194,10 +194,13 @@ public final class AuditIndexer {
     try (PreparedStatement query =
         connection.prepareStatement(
             "SELECT \"ordering\", \"persistence_id\", \"sequence_number\", \"deleted\","
-                + " \"event_ser_id\", \"event_ser_manifest\", \"event_payload\""
+                + " \"event_ser_id\", \"event_ser_manifest\","
+                + " CASE WHEN \"event_ser_manifest\" = ? THEN NULL ELSE \"event_payload\" END"
                 + " FROM \"event_journal\" WHERE \"ordering\" > ? ORDER BY \"ordering\" LIMIT ?")) {
-      query.setLong(1, offset);
-      query.setInt(2, batchSize);
+      // COPY data is not indexed, and a batch of its chunks would be megabytes each.
+      query.setString(1, SessionEvent.CopyDataReceived.class.getName());
+      query.setLong(2, offset);
+      query.setInt(3, batchSize);
       try (ResultSet result = query.executeQuery()) {
         while (result.next()) {
           rows.add(
@@ -236,7 +239,7 @@ public final class AuditIndexer {
   }
 
   private void index(JournalRow row, Writes writes) throws SQLException {
-    if (row.deleted() || !row.persistenceId().startsWith(SESSION_PREFIX)) {
+    if (row.deleted() || !row.persistenceId().startsWith(SESSION_PREFIX) || row.payload() == null) {
       return;
     }
     String session = row.persistenceId().substring(SESSION_PREFIX.length());
