@@ -18,7 +18,7 @@ db=portcullis_bench_audit
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-(cd "$root" && ./mvnw -o -B -q -Dfmt.skip -pl node -am test-compile dependency:build-classpath \
+(cd "$root" && ./mvnw -B -q -Dfmt.skip -pl node -am test-compile dependency:build-classpath \
   -Dmdep.outputFile="$work/cp.txt" -Dmdep.includeScope=test >/dev/null)
 cp="$root/node/target/test-classes:$root/node/target/classes:$(cat "$work/cp.txt")"
 portcullis() { java -Xmx256m -cp "$cp" io.portcullis.node.cli.PortcullisCommand "$@"; }

@@ -14,7 +14,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 : "${PORTCULLIS_TEST_PG_URL:?set PORTCULLIS_TEST_PG_URL=postgresql://user@host:port}"
-./mvnw -o -B -q -Dfmt.skip test-compile dependency:build-classpath \
+./mvnw -B -q -Dfmt.skip test-compile dependency:build-classpath \
   -Dmdep.outputFile=target/classpath.txt -pl node -am
 classpath="node/target/test-classes:node/target/classes:$(cat node/target/classpath.txt)"
 for module in protocol policy persistence; do classpath="$classpath:$module/target/classes"; done
