@@ -22,8 +22,9 @@ import picocli.CommandLine.Option;
     description =
         "Judge every recorded statement again under the policy version recorded with it, and"
             + " report each whose recorded decision, rule ids or masking exemptions differ: a bug"
-            + " or an edited journal. Exit 0 when all conform, 1 when some do not, 2 when the"
-            + " journal cannot be read.")
+            + " or an edited journal. Exit 0 when all conform and every chain is whole, 1 when"
+            + " some do not or a chain is broken, 2 when the journal cannot be read or no session"
+            + " was opened in the time range.")
 final class ConformanceCommand extends AuditCommand.JournalCommand {
 
   @Option(
@@ -44,9 +45,11 @@ final class ConformanceCommand extends AuditCommand.JournalCommand {
   @Override
   int run(JournalReader journal, PrintWriter out) throws SQLException {
     PrintWriter err = spec.commandLine().getErr();
+    TimeRangeOptions.requireOrdered(spec.commandLine(), since, until);
     long sessions = 0;
     long statements = 0;
     long differing = 0;
+    long broken = 0;
     try (Rejudging rejudging = new Rejudging(journal, loaded, err)) {
       for (String id : journal.sessions()) {
         List<ChainCheck.Stored<SessionEvent>> stored = journal.events(id);
@@ -64,8 +67,10 @@ final class ConformanceCommand extends AuditCommand.JournalCommand {
         }
         sessions++;
         // An edited decision breaks the chain as well; both are reported, neither hides the other.
-        ChainCheck.check("session " + id, stored)
-            .forEach(broken -> out.println("BROKEN " + broken));
+        for (ChainCheck.Break problem : ChainCheck.check("session " + id, stored)) {
+          broken++;
+          out.println("BROKEN " + problem);
+        }
         List<PolicyDecided> now = rejudging.decisions.judge(recorded.get(), rejudging::policy);
         List<Conformance.Finding> findings =
             Conformance.check(recorded.get(), rejudging::policy, now);
@@ -82,13 +87,23 @@ final class ConformanceCommand extends AuditCommand.JournalCommand {
         }
       }
     }
+    if (sessions == 0) {
+      err.println("portcullis: no session in the journal was opened in that time range");
+      return 2;
+    }
     out.printf(
-        "%d sessions, %d statements: %s%n",
+        "%d sessions, %d statements: %s%s%n",
         sessions,
         statements,
-        differing == 0 ? "every decision conforms to its policy" : differing + " differ");
+        differing == 0 ? "every decision conforms to its policy" : differing + " differ",
+        broken == 0
+            ? ""
+            : "; but "
+                + broken
+                + " breaks in the journal's chains: what was edited there is not proven"
+                + " (audit verify)");
     out.flush();
-    return differing == 0 ? 0 : 1;
+    return differing == 0 && broken == 0 ? 0 : 1;
   }
 
   private static String oneLine(String sql) {

@@ -26,7 +26,6 @@ import io.portcullis.persistence.audit.ClientDataSeal;
 import io.portcullis.persistence.audit.JournalReader;
 import io.portcullis.persistence.audit.RecordedSession;
 import io.portcullis.persistence.audit.SessionEvent;
-import io.portcullis.persistence.audit.index.TimeRange;
 import io.portcullis.policy.masking.ValueMasker;
 import io.portcullis.policy.rules.Policy;
 import io.portcullis.policy.rules.PolicyException;
@@ -135,14 +134,7 @@ final class ReplayCommand extends AuditCommand.JournalCommand {
       throw new ParameterException(
           spec.commandLine(), "give a SESSION_ID, or select sessions with --since/--until/--user");
     }
-    if (since != null && until != null) {
-      try {
-        // Its check, with the message every audit command gives.
-        new TimeRange(since, until);
-      } catch (IllegalArgumentException e) {
-        throw new ParameterException(spec.commandLine(), e.getMessage());
-      }
-    }
+    TimeRangeOptions.requireOrdered(spec.commandLine(), since, until);
     if (!admin.format.equals("text") && !admin.format.equals("json")) {
       throw new ParameterException(spec.commandLine(), "--format must be text or json");
     }

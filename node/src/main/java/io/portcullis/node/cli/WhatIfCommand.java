@@ -26,7 +26,8 @@ import picocli.CommandLine.ParameterException;
         "Judge the journal's recorded statements under a candidate policy and report what would"
             + " change: decisions (allow → review, review → deny, …) and new masking, grouped by"
             + " rule and identity, with examples. Exit 0 with a report, 1 when the candidate does"
-            + " not validate, 2 when the journal cannot be read.")
+            + " not validate, 2 when the journal cannot be read or no session was opened in the"
+            + " time range.")
 final class WhatIfCommand extends AuditCommand.JournalCommand {
 
   private static final ObjectMapper JSON =
@@ -60,6 +61,7 @@ final class WhatIfCommand extends AuditCommand.JournalCommand {
   @Override
   int run(JournalReader journal, PrintWriter out) throws SQLException {
     PrintWriter err = spec.commandLine().getErr();
+    TimeRangeOptions.requireOrdered(spec.commandLine(), since, until);
     if (!format.equals("text") && !format.equals("json")) {
       throw new ParameterException(spec.commandLine(), "--format must be text or json");
     }
@@ -69,6 +71,7 @@ final class WhatIfCommand extends AuditCommand.JournalCommand {
       return 1;
     }
     WhatIf whatIf = new WhatIf(policy);
+    long sessions = 0;
     try (Rejudging rejudging = new Rejudging(journal, loaded, err)) {
       for (String id : journal.sessions()) {
         Optional<RecordedSession> recorded =
@@ -84,11 +87,16 @@ final class WhatIfCommand extends AuditCommand.JournalCommand {
         if (opened.isBefore(since) || (until != null && !opened.isBefore(until))) {
           continue;
         }
+        sessions++;
         whatIf.add(
             recorded.get(),
             rejudging.decisions.judge(recorded.get(), v -> policy),
             rejudging::policy);
       }
+    }
+    if (sessions == 0) {
+      err.println("portcullis: no session in the journal was opened in that time range");
+      return 2;
     }
     WhatIf.Report report = whatIf.report();
     if (format.equals("json")) {

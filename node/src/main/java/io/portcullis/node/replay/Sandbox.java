@@ -46,6 +46,10 @@ public record Sandbox(String host, int port, String database, String user) {
       throw new IllegalArgumentException(
           "'" + url + "' names no host or no database: use postgresql://user@host:port/database");
     }
+    if (uri.getPort() > 65535) {
+      throw new IllegalArgumentException(
+          "'" + url + "' names port " + uri.getPort() + ", which is not a TCP port");
+    }
     String userInfo = uri.getRawUserInfo();
     if (userInfo != null && userInfo.contains(":")) {
       throw new IllegalArgumentException(

@@ -1039,6 +1039,45 @@ class AuditJournalTest {
     }
   }
 
+  @Test
+  void conformanceAndWhatIfRefuseABackwardsRangeOrOneWithoutSessionsAndReplayABadPort()
+      throws Exception {
+    Path candidate = Files.writeString(dir.resolve("candidate.yaml"), "default: allow\n");
+    for (String[] command :
+        List.of(
+            new String[] {"audit", "conformance", "--config", config.toString()},
+            new String[] {
+              "policy", "whatif", "--config", config.toString(), "--policy", candidate.toString()
+            })) {
+      Cli.Run backwards =
+          Cli.portcullis(with(command, "--since", "2026-03-02", "--until", "2026-03-01"));
+      assertThat(backwards.exitCode()).as(String.join(" ", command)).isEqualTo(2);
+      assertThat(backwards.err()).as(String.join(" ", command)).contains("the time range is empty");
+
+      Cli.Run none = Cli.portcullis(with(command, "--since", "2099-01-01"));
+      assertThat(none.exitCode()).as(String.join(" ", command)).isEqualTo(2);
+      assertThat(none.err())
+          .as(String.join(" ", command))
+          .contains("no session in the journal was opened in that time range");
+    }
+    Cli.Run badPort =
+        Cli.portcullis(
+            "replay",
+            "--config",
+            config.toString(),
+            "--target",
+            "postgresql://u@127.0.0.1:99999/sandbox",
+            "some-session");
+    assertThat(badPort.exitCode()).isEqualTo(2);
+    assertThat(badPort.err()).contains("names port 99999, which is not a TCP port");
+  }
+
+  private static String[] with(String[] command, String... more) {
+    String[] args = Arrays.copyOf(command, command.length + more.length);
+    System.arraycopy(more, 0, args, command.length, more.length);
+    return args;
+  }
+
   private static boolean contains(List<ChainCheck.Stored<SessionEvent>> session, String sql) {
     return session.stream()
         .anyMatch(s -> s.event() instanceof StatementReceived r && r.sql().startsWith(sql));
