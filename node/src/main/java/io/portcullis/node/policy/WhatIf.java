@@ -78,6 +78,10 @@ public final class WhatIf {
     Map<String, SessionMasking> before = new HashMap<>();
     for (int i = 0; i < session.statements().size(); i++) {
       RecordedStatement statement = session.statements().get(i);
+      if (session.boundLater(i).isPresent()) {
+        // Its Bind, recorded later, is what ran or would run: counted once, there.
+        continue;
+      }
       PolicyDecided was = statement.decided();
       PolicyDecided will = now.get(i);
       statements++;

@@ -12,6 +12,7 @@ import io.portcullis.node.replay.SandboxConnection.SandboxException;
 import io.portcullis.persistence.audit.ClientDataSeal;
 import io.portcullis.persistence.audit.RecordedSession;
 import io.portcullis.persistence.audit.RecordedSession.RecordedStatement;
+import io.portcullis.persistence.audit.SessionEvent.PolicyDecided;
 import io.portcullis.persistence.audit.SessionEvent.StatementCompleted;
 import io.portcullis.persistence.audit.SessionEvent.StatementReceived;
 import io.portcullis.policy.catalog.Relations;
@@ -152,7 +153,7 @@ public final class SessionReplay {
     for (RecordedStatement statement : session.statements()) {
       index++;
       StatementReceived received = statement.received();
-      Optional<StatementReceived> bound = boundLater(session.statements(), index);
+      Optional<RecordedStatement> bound = session.boundLater(index);
       if (bound.isPresent()) {
         run.set(
             index,
@@ -161,7 +162,7 @@ public final class SessionReplay {
                 Result.SKIPPED,
                 List.of(),
                 "parsed under a review rule: held for approval when bound, statement "
-                    + bound.get().statement()));
+                    + bound.get().received().statement()));
         continue;
       }
       if (!statement.ran()) {
@@ -218,33 +219,6 @@ public final class SessionReplay {
       control("ROLLBACK");
     }
     return List.of(run.replayed);
-  }
-
-  /**
-   * For the record the gateway makes when a statement under a review rule is parsed over the
-   * extended protocol (it asks for approval only when the statement is bound, with its values, and
-   * records it again then): the later record of its Bind.
-   */
-  private static Optional<StatementReceived> boundLater(
-      List<RecordedStatement> statements, int index) {
-    RecordedStatement parsed = statements.get(index);
-    StatementReceived received = parsed.received();
-    if (!received.protocol().equals("extended")
-        || parsed.decided() == null
-        || !parsed.decided().decision().equals("review")
-        || parsed.approval().isPresent()
-        || !parsed.completions().isEmpty()
-        || !received.parameters().isEmpty()) {
-      return Optional.empty();
-    }
-    return statements.subList(index + 1, statements.size()).stream()
-        .map(RecordedStatement::received)
-        .filter(
-            later ->
-                later.protocol().equals("extended")
-                    && later.statementName().equals(received.statementName())
-                    && later.sql().equals(received.sql()))
-        .findFirst();
   }
 
   /**
@@ -481,10 +455,18 @@ public final class SessionReplay {
     if (statement.decided() == null) {
       return "the journal holds no decision for it";
     }
+    PolicyDecided decided = statement.decided();
+    if (statement.approval().isEmpty()
+        && decided.decision().equals("review")
+        && statement.completions().isEmpty()) {
+      return "held for approval ("
+          + decided.reason()
+          + ") and never approved: the session ended first";
+    }
     return statement
         .approval()
         .map(approval -> "approval " + approval.approvalId() + " " + approval.outcome())
-        .orElse(statement.decided().decision() + ": " + statement.decided().reason());
+        .orElse(decided.decision() + ": " + decided.reason());
   }
 
   /** Each field of each result that differs, as {@code field: recorded → replayed}. */

@@ -8,6 +8,13 @@ import io.portcullis.node.testing.Cli;
 import io.portcullis.node.testing.RecordedBank;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,9 +49,13 @@ class WhatIfTest {
   @TempDir static Path dir;
   private static RecordedBank bank;
 
+  /** After the bank's session: the range of the tests that judge it alone. */
+  private static Instant recorded;
+
   @BeforeAll
   static void record() throws Exception {
     bank = RecordedBank.record(dir, "whatif");
+    recorded = Instant.now();
   }
 
   @AfterAll
@@ -53,19 +64,71 @@ class WhatIfTest {
   }
 
   private static Cli.Run whatIf(String policy, String format) throws Exception {
+    return whatIf(
+        policy, format, "--since", "2000-01-01T00:00:00Z", "--until", recorded.toString());
+  }
+
+  private static Cli.Run whatIf(String policy, String format, String... range) throws Exception {
     Path candidate = dir.resolve("candidate.yaml");
     Files.writeString(candidate, policy);
-    return Cli.portcullis(
-        "policy",
-        "whatif",
-        "--config",
-        bank.config.toString(),
-        "--policy",
-        candidate.toString(),
-        "--since",
-        "2000-01-01T00:00:00Z",
-        "--format",
-        format);
+    List<String> arguments =
+        new ArrayList<>(
+            List.of(
+                "policy",
+                "whatif",
+                "--config",
+                bank.config.toString(),
+                "--policy",
+                candidate.toString(),
+                "--format",
+                format));
+    arguments.addAll(List.of(range));
+    return Cli.portcullis(arguments.toArray(String[]::new));
+  }
+
+  /**
+   * A prepared statement under a review rule is recorded when parsed and again when bound, where it
+   * waits for approval with its values: it ran once, and counts once.
+   */
+  @Test
+  void aReviewedPreparedStatementCountsOnce() throws Exception {
+    Instant before = Instant.now();
+    String delete = "DELETE FROM replay_bank.branches WHERE id = ?";
+    bank.recordSession(
+        "recon-bot",
+        c -> {
+          CompletableFuture<Integer> deleted =
+              CompletableFuture.supplyAsync(
+                  () -> {
+                    try (PreparedStatement p = c.prepareStatement(delete)) {
+                      p.setInt(1, 9);
+                      return p.executeUpdate();
+                    } catch (SQLException e) {
+                      throw new IllegalStateException(e);
+                    }
+                  });
+          bank.approve(delete.replace("?", "$1"));
+          deleted.get(20, TimeUnit.SECONDS);
+        });
+    String denyDeletes =
+        RecordedBank.POLICY.replace(
+            """
+                decision: review
+                reason: deletes need an analyst
+                approval: {mode: wait, timeout: 30s, approvers: [security-analysts]}
+            """,
+            """
+                decision: deny
+                reason: deletes need an analyst
+            """);
+    assertThat(denyDeletes).isNotEqualTo(RecordedBank.POLICY);
+
+    Cli.Run run = whatIf(denyDeletes, "json", "--since", before.toString());
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    JsonNode report = new ObjectMapper().readTree(run.out());
+    assertThat(report.path("statements").asLong()).isEqualTo(1);
+    assertThat(report.path("decisionsChanged").asLong()).isEqualTo(1);
   }
 
   @Test

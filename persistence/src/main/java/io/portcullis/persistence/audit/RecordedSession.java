@@ -69,6 +69,33 @@ public record RecordedSession(
     }
   }
 
+  /**
+   * For the record the gateway makes when a statement under a review rule is parsed over the
+   * extended protocol (it is held for approval only when bound, with its values, and recorded again
+   * then): the record of that Bind. Empty for any other record, and for a Parse never bound.
+   */
+  public Optional<RecordedStatement> boundLater(int index) {
+    RecordedStatement parsed = statements.get(index);
+    StatementReceived received = parsed.received();
+    if (!received.protocol().equals("extended")
+        || parsed.decided() == null
+        || !parsed.decided().decision().equals("review")
+        || parsed.approval().isPresent()
+        || !parsed.completions().isEmpty()
+        || !received.parameters().isEmpty()) {
+      return Optional.empty();
+    }
+    // The Bind's record has the approval's outcome, or a result (a refusal): a Parse has neither.
+    return statements.subList(index + 1, statements.size()).stream()
+        .filter(
+            later ->
+                later.received().protocol().equals("extended")
+                    && later.received().statementName().equals(received.statementName())
+                    && later.received().sql().equals(received.sql())
+                    && (later.approval().isPresent() || !later.completions().isEmpty()))
+        .findFirst();
+  }
+
   /** Groups events in journal order; empty when the first is not a SessionOpened. */
   public static Optional<RecordedSession> of(List<SessionEvent> events) {
     if (events.isEmpty() || !(events.get(0) instanceof SessionOpened opened)) {
