@@ -54,6 +54,7 @@ import java.util.function.Supplier;
 public final class SessionReplay {
 
   private static final String SAVEPOINT = "portcullis_replay";
+  private static final String IN_FAILED_TRANSACTION = "25P02";
 
   /**
    * How many statements may be sent before the first one's answer is read. PostgreSQL runs them in
@@ -149,6 +150,7 @@ public final class SessionReplay {
     if (!commit) {
       control("BEGIN");
     }
+    ClientTransaction transaction = new ClientTransaction();
     int index = -1;
     for (RecordedStatement statement : session.statements()) {
       index++;
@@ -169,16 +171,35 @@ public final class SessionReplay {
         run.set(index, outcome(received, Result.DENIED, List.of(), refusal(statement)));
         continue;
       }
+      Optional<String> notRunWhenRecorded = notRunWhenRecorded(statement);
+      if (notRunWhenRecorded.isPresent()) {
+        run.set(index, outcome(received, Result.SKIPPED, List.of(), notRunWhenRecorded.get()));
+        continue;
+      }
       Set<StatementKind> kinds = kinds(received.sql());
       if (!commit && kinds.contains(StatementKind.TRANSACTION)) {
-        run.set(
-            index,
-            outcome(
-                received,
-                Result.SKIPPED,
-                List.of(),
-                "transaction control: the replay runs in one transaction of its own"));
-        continue;
+        ClientTransaction.Step step =
+            transaction.step(
+                received.sql(),
+                statement.completions().isEmpty()
+                    ? Optional.empty()
+                    : statement.completions().get(0).commandTag());
+        if (step instanceof ClientTransaction.NotReplayable not) {
+          run.set(index, outcome(received, Result.NOT_REPLAYABLE, List.of(), not.reason()));
+          continue;
+        }
+        if (step instanceof ClientTransaction.Emulated emulated) {
+          run.awaitUntil(0);
+          if (run.abortedBy != 0) {
+            run.set(index, notRun(received, run.abortedBy));
+          } else {
+            if (emulated.sql().isPresent()) {
+              control(emulated.sql().get());
+            }
+            run.set(index, outcome(received, Result.SKIPPED, List.of(), emulated.note()));
+          }
+          continue;
+        }
       }
       List<FrontendMessage> messages = new ArrayList<>();
       Optional<String> unreplayable = messages(session, received, messages);
@@ -219,6 +240,24 @@ public final class SessionReplay {
       control("ROLLBACK");
     }
     return List.of(run.replayed);
+  }
+
+  /**
+   * Why a statement that went upstream did not run there: PostgreSQL skipped it (an earlier error
+   * in its extended-protocol batch, so no result), or refused it because the client's transaction
+   * had already failed ({@code 25P02}). Running it now would run what never ran.
+   */
+  private static Optional<String> notRunWhenRecorded(RecordedStatement statement) {
+    if (statement.completions().isEmpty()) {
+      return Optional.of(
+          "no result was recorded: PostgreSQL skipped it after an error earlier in its batch, or"
+              + " the session ended before it answered");
+    }
+    if (statement.completions().stream()
+        .allMatch(c -> c.sqlState().equals(Optional.of(IN_FAILED_TRANSACTION)))) {
+      return Optional.of("not run when recorded: the client's transaction had already failed");
+    }
+    return Optional.empty();
   }
 
   /**

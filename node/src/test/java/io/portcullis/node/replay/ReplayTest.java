@@ -1,6 +1,7 @@
 package io.portcullis.node.replay;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -195,6 +196,62 @@ class ReplayTest {
                 + ClientDataSeal.keyId(Files.readAllBytes(bank.dir.resolve("sealing.key")))
                 + ", which is not the configured sealing key",
             "DIFFERS ");
+  }
+
+  /**
+   * The client's transactions are reproduced inside the replay's: what it rolled back (or what
+   * failed with its transaction) is rolled back in the sandbox too, and statements PostgreSQL
+   * refused because the transaction had failed are not run.
+   */
+  @Test
+  void theClientsTransactionsAreReproducedInsideTheReplays() throws Exception {
+    String session =
+        bank.recordSession(
+            "recon-bot",
+            c -> {
+              c.setAutoCommit(false);
+              try (Statement s = c.createStatement()) {
+                s.execute("INSERT INTO replay_bank.branches VALUES (20, 'Sion')");
+                c.rollback();
+                s.execute("INSERT INTO replay_bank.branches VALUES (21, 'Thun')");
+                c.commit();
+                s.execute("INSERT INTO replay_bank.branches VALUES (22, 'Zug')");
+                assertThatThrownBy(() -> s.execute("SELECT 1 / 0"))
+                    .isInstanceOf(SQLException.class);
+                assertThatThrownBy(() -> s.execute("SELECT 1")).isInstanceOf(SQLException.class);
+                c.rollback();
+                c.setAutoCommit(true);
+                s.execute("SELECT string_agg(city, ',') FROM replay_bank.branches WHERE id >= 20");
+              }
+            });
+    try (Connection c = TestPostgres.direct();
+        Statement s = c.createStatement()) {
+      s.execute("DELETE FROM replay_bank.branches WHERE id >= 20");
+    }
+
+    Cli.Run run =
+        bank.replay(
+            auditor, session, "--target", RecordedBank.sandboxUrl(SANDBOX), "--format", "json");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    String begins =
+        "SKIPPED the client's transaction begins: SAVEPOINT portcullis_client in the replay's";
+    String rolledBack =
+        "SKIPPED the client's transaction rolled back: ROLLBACK TO SAVEPOINT portcullis_client";
+    assertThat(outcomes(run))
+        .containsExactly(
+            begins,
+            "IDENTICAL ",
+            rolledBack,
+            begins,
+            "IDENTICAL ",
+            "SKIPPED the client's transaction committed: RELEASE SAVEPOINT portcullis_client",
+            begins,
+            "IDENTICAL ",
+            "IDENTICAL ",
+            "SKIPPED not run when recorded: the client's transaction had already failed",
+            rolledBack,
+            "IDENTICAL ");
   }
 
   /**
