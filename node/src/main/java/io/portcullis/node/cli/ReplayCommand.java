@@ -229,31 +229,13 @@ final class ReplayCommand extends AuditCommand.JournalCommand {
         }
         RecordedSession one = recorded.get();
         String version = one.opened().policyVersion();
-        Policy policy = policies.get(version);
-        if (policy == null) {
-          Optional<String> text = journal.policyText(version);
-          if (text.isEmpty()) {
-            err.println(
-                "portcullis: the journal does not hold the text of policy "
-                    + version
-                    + " of session "
-                    + id
-                    + ", so its masking cannot be reproduced");
-            exit = Math.max(exit, session == null ? 1 : 2);
-            continue;
-          }
-          try {
-            policy = PolicyParser.parse(version, text.get());
-          } catch (PolicyException e) {
-            err.println(
-                "portcullis: policy "
-                    + version
-                    + " in the journal does not parse: "
-                    + e.getMessage());
-            exit = Math.max(exit, 2);
-            continue;
-          }
-          policies.put(version, policy);
+        int unreadable = 0;
+        for (String used : SessionReplay.policyVersions(one)) {
+          unreadable = Math.max(unreadable, load(journal, used, id, policies, err));
+        }
+        if (unreadable > 0) {
+          exit = Math.max(exit, session == null ? 1 : unreadable);
+          continue;
         }
         Set<String> missing = SessionReplay.missingTables(one, catalog.get().relations(), analyzer);
         if (!missing.isEmpty()) {
@@ -280,7 +262,7 @@ final class ReplayCommand extends AuditCommand.JournalCommand {
                 version,
                 sandbox.location(),
                 commit,
-                replay.replay(one, policy));
+                replay.replay(one, policies::get));
         if (admin.format.equals("json")) {
           out.println(JSON.writeValueAsString(report));
         } else {
@@ -342,6 +324,41 @@ final class ReplayCommand extends AuditCommand.JournalCommand {
     return (since == null || !opened.isBefore(since))
         && (until == null || opened.isBefore(until))
         && (user == null || recorded.opened().subject().equals(user));
+  }
+
+  /**
+   * Reads a policy version's text from the journal into {@code policies}, once: 0 when it is there,
+   * or the exit status after saying why not (2 for a text that does not parse, 1 or 2 for one the
+   * journal lacks).
+   */
+  private static int load(
+      JournalReader journal,
+      String version,
+      String session,
+      Map<String, Policy> policies,
+      PrintWriter err)
+      throws SQLException {
+    if (policies.containsKey(version)) {
+      return 0;
+    }
+    Optional<String> text = journal.policyText(version);
+    if (text.isEmpty()) {
+      err.println(
+          "portcullis: the journal does not hold the text of policy "
+              + version
+              + " of session "
+              + session
+              + ", so its masking cannot be reproduced");
+      return 2;
+    }
+    try {
+      policies.put(version, PolicyParser.parse(version, text.get()));
+      return 0;
+    } catch (PolicyException e) {
+      err.println(
+          "portcullis: policy " + version + " in the journal does not parse: " + e.getMessage());
+      return 2;
+    }
   }
 
   /** Why a session cannot be replayed as a whole, if it cannot. */

@@ -35,6 +35,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -137,13 +139,52 @@ public final class SessionReplay {
   }
 
   /** Replays the session's statements; the sandbox is left as it was unless committing. */
-  public List<ReplayedStatement> replay(RecordedSession session, Policy policy)
+  /**
+   * The policy versions whose masking a replay of the session needs: the one it opened under, and
+   * each a statement was decided under (a policy can change during a session).
+   */
+  public static Set<String> policyVersions(RecordedSession session) {
+    Set<String> versions = new LinkedHashSet<>();
+    versions.add(session.opened().policyVersion());
+    for (RecordedStatement statement : session.statements()) {
+      versions.add(version(session, statement));
+    }
+    return versions;
+  }
+
+  private static String version(RecordedSession session, RecordedStatement statement) {
+    return statement.decided() == null
+        ? session.opened().policyVersion()
+        : statement.decided().policyVersion();
+  }
+
+  /**
+   * Replays the session's statements, each result masked under the policy version its statement was
+   * decided under; the sandbox is left as it was unless committing.
+   *
+   * @param policies the policies of {@link #policyVersions}, by version
+   */
+  public List<ReplayedStatement> replay(RecordedSession session, Function<String, Policy> policies)
       throws SandboxException {
     Replayed completions = new Replayed();
-    SessionMasking masking = policy.masking().forIdentity(session.identity());
-    ResultMasker results = new ResultMasker(() -> masking, catalog, analyzer, masker, completions);
+    Map<String, SessionMasking> byVersion = new HashMap<>();
+    Function<RecordedStatement, SessionMasking> maskingOf =
+        statement ->
+            byVersion.computeIfAbsent(
+                version(session, statement),
+                version -> policies.apply(version).masking().forIdentity(session.identity()));
+    SessionMasking[] masking = {
+      policies.apply(session.opened().policyVersion()).masking().forIdentity(session.identity())
+    };
+    ResultMasker results =
+        new ResultMasker(() -> masking[0], catalog, analyzer, masker, completions);
     Run run =
-        new Run(session.opened().session(), results, completions, session.statements().size());
+        new Run(
+            session.opened().session(),
+            results,
+            completions,
+            session.statements().size(),
+            statement -> masking[0] = maskingOf.apply(statement));
     // What an earlier session replayed on this connection left (prepared statements, settings,
     // advisory locks) must not reach this one.
     control("DISCARD ALL");
@@ -286,11 +327,21 @@ public final class SessionReplay {
     private final ResultMasker results;
     private final Replayed completions;
     private final ReplayedStatement[] replayed;
+    private final Consumer<RecordedStatement> maskAs;
     private final Deque<Sent> sent = new ArrayDeque<>();
     private long abortedBy;
 
-    Run(String session, ResultMasker results, Replayed completions, int statements) {
+    /**
+     * @param maskAs makes the masker mask under the policy version of the statement it is given
+     */
+    Run(
+        String session,
+        ResultMasker results,
+        Replayed completions,
+        int statements,
+        Consumer<RecordedStatement> maskAs) {
       this.session = session;
+      this.maskAs = maskAs;
       this.results = results;
       this.completions = completions;
       this.replayed = new ReplayedStatement[statements];
@@ -309,6 +360,7 @@ public final class SessionReplay {
       while (sent.size() > left) {
         Sent next = sent.poll();
         StatementReceived received = next.statement().received();
+        maskAs.accept(next.statement());
         Answer answer =
             answer(
                 results,

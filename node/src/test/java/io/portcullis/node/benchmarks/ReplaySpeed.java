@@ -154,7 +154,7 @@ public final class ReplaySpeed {
                 parsed.version(),
                 SANDBOX,
                 false,
-                replay.replay(recorded, parsed));
+                replay.replay(recorded, version -> parsed));
         long replayed = System.nanoTime() - start;
         double directRate = statements / (direct / 1e9);
         double replayRate = statements / (replayed / 1e9);

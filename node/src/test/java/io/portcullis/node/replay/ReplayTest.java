@@ -1,5 +1,6 @@
 package io.portcullis.node.replay;
 
+import static io.portcullis.node.testing.RecordedBank.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -252,6 +253,64 @@ class ReplayTest {
             "SKIPPED not run when recorded: the client's transaction had already failed",
             rolledBack,
             "IDENTICAL ");
+  }
+
+  /**
+   * A policy changed during a session masks the statements after the change under the new version:
+   * the replay masks each statement under the version it was decided under.
+   */
+  @Test
+  void eachStatementIsMaskedUnderThePolicyVersionItRanUnder() throws Exception {
+    Path policy = bank.dir.resolve("policy.yaml");
+    String namesMasked =
+        RecordedBank.POLICY.replace(
+            "strategy: hash}",
+            "strategy: hash}\n    - {id: names, columns: [replay_bank.customers.name],"
+                + " strategy: redact}");
+    String read = "SELECT name FROM replay_bank.customers WHERE id = 1";
+    String clear;
+    try (Connection c = TestPostgres.direct();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(read)) {
+      rs.next();
+      clear = rs.getString(1);
+    }
+    try {
+      String session =
+          bank.recordSession(
+              "recon-bot",
+              c -> {
+                try (Statement s = c.createStatement()) {
+                  s.execute(read);
+                  Files.writeString(policy, namesMasked);
+                  await(
+                      () -> {
+                        try (ResultSet rs = s.executeQuery(read)) {
+                          rs.next();
+                          return clear.equals(rs.getString(1)) ? null : true;
+                        }
+                      });
+                }
+              });
+      Cli.Run run =
+          bank.replay(
+              auditor, session, "--target", RecordedBank.sandboxUrl(SANDBOX), "--format", "json");
+
+      assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+      assertThat(outcomes(run)).isNotEmpty().allMatch(outcome -> outcome.equals("IDENTICAL "));
+    } finally {
+      Files.writeString(policy, RecordedBank.POLICY);
+      try (Connection c = bank.connect("recon-bot");
+          Statement s = c.createStatement()) {
+        await(
+            () -> {
+              try (ResultSet rs = s.executeQuery(read)) {
+                rs.next();
+                return clear.equals(rs.getString(1)) ? true : null;
+              }
+            });
+      }
+    }
   }
 
   /**

@@ -179,6 +179,11 @@ public final class RecordedBank implements AutoCloseable {
         });
   }
 
+  /** A connection through the gateway as {@code subject}, an agent. */
+  public Connection connect(String subject) throws SQLException {
+    return DriverManager.getConnection(TestGateway.jdbcUrl(gateway, ""), agent(issuer, subject));
+  }
+
   /** What a recorded session does on its connection. */
   @FunctionalInterface
   public interface Script {
@@ -195,8 +200,7 @@ public final class RecordedBank implements AutoCloseable {
     try (Connection journal = TestPostgres.direct(journalDatabase)) {
       before = Set.copyOf(JournalContents.read(journal, JournalReader::sessions));
     }
-    try (Connection c =
-        DriverManager.getConnection(TestGateway.jdbcUrl(gateway, ""), agent(issuer, subject))) {
+    try (Connection c = connect(subject)) {
       script.run(c);
     }
     return await(
