@@ -7,6 +7,7 @@ import io.portcullis.policy.rules.Policy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -90,8 +91,34 @@ public final class Conformance {
                     + " decides "
                     + describe(now)));
       }
+      ranAnyway(statement)
+          .ifPresent(problem -> findings.add(new Finding(id, number, sql, problem)));
     }
     return findings;
+  }
+
+  /**
+   * A statement the gateway refused by its decision or its approval that nevertheless returned a
+   * result without error: the gateway did not enforce what it recorded, or the record was edited.
+   */
+  private static Optional<String> ranAnyway(RecordedStatement statement) {
+    boolean succeeded = statement.completions().stream().anyMatch(c -> c.sqlState().isEmpty());
+    if (!succeeded || statement.decided() == null) {
+      return Optional.empty();
+    }
+    if (statement.decided().decision().equals("deny")) {
+      return Optional.of("recorded deny, yet it returned a result without error: it ran");
+    }
+    return statement
+        .approval()
+        .filter(approval -> !approval.outcome().equals("approved"))
+        .map(
+            approval ->
+                "its approval "
+                    + approval.approvalId()
+                    + " was "
+                    + approval.outcome()
+                    + ", yet it returned a result without error: it ran");
   }
 
   private static String describe(PolicyDecided decided) {

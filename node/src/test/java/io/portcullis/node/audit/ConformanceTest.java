@@ -81,8 +81,26 @@ class ConformanceTest {
                 + " was edited there is not proven \\(audit verify\\)$");
   }
 
+  @Test
+  @Order(3)
+  void aStatementThatRanThoughRecordedAsDeniedIsFlagged() throws Exception {
+    editDecision("SELECT upper(name), ssn FROM replay_bank.customers ORDER BY id", "deny");
+
+    Cli.Run run = conformance();
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(1);
+    assertThat(run.out())
+        .contains("recorded deny, yet it returned a result without error: it ran")
+        .contains("recorded deny (default), policy sha256:");
+  }
+
   /** Rewrites the statement's PolicyDecided as an allow by the default, as a forger would. */
   private static void editDecision(String sql) throws Exception {
+    editDecision(sql, "allow");
+  }
+
+  /** Rewrites the statement's PolicyDecided as {@code decision} by the default. */
+  private static void editDecision(String sql, String decision) throws Exception {
     ActorSystem<Void> system =
         ActorSystem.create(
             Behaviors.empty(),
@@ -120,7 +138,7 @@ class ConformanceTest {
               decided.schema(),
               decided.at(),
               decided.statement(),
-              "allow",
+              decision,
               List.of(),
               decided.policyVersion(),
               "",
