@@ -14,6 +14,7 @@ import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
@@ -76,13 +77,16 @@ public final class RecordedDecisions {
     List<FrontendMessage> messages = new ArrayList<>(2);
     switch (received.protocol()) {
       case "simple" -> messages.add(new FrontendMessage.Query(received.sql()));
-      case "function-call" ->
-          messages.add(
-              new FrontendMessage.FunctionCall(
-                  Integer.parseInt(received.sql().substring(received.sql().lastIndexOf(' ') + 1)),
-                  new short[0],
-                  new byte[0][],
-                  (short) 0));
+      case "function-call" -> {
+        OptionalInt function = SessionPolicy.calledFunction(received.sql());
+        if (function.isEmpty()) {
+          // A record that names no function (edited?): nothing to judge, and that is reported.
+          return Optional.empty();
+        }
+        messages.add(
+            new FrontendMessage.FunctionCall(
+                function.getAsInt(), new short[0], new byte[0][], (short) 0));
+      }
       default -> {
         messages.add(
             new FrontendMessage.Parse(received.statementName(), received.sql(), new int[0]));

@@ -53,6 +53,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
@@ -98,6 +99,9 @@ public final class SessionPolicy {
   /** Statements prepared over the extended protocol, by name: what their Binds run. */
   private final Map<String, Parsed> judged = new HashMap<>();
 
+  /** How a fast-path function call is recorded: this, then the function's OID. */
+  private static final String FUNCTION_CALL = "fast-path call of function ";
+
   /** What the journal must hold before the message just judged may go on. */
   private final List<SessionEvent> journalEntries = new ArrayList<>();
 
@@ -111,6 +115,9 @@ public final class SessionPolicy {
    */
   private final String refusalMarker =
       "PORTCULLIS_REFUSED_" + HexFormat.of().toHexDigits(RANDOM.nextLong());
+
+  /** The policy the last statement was judged under; null before the first. */
+  private Policy judgedUnder;
 
   private String applicationName = "";
   private boolean catalogChanging;
@@ -159,6 +166,15 @@ public final class SessionPolicy {
     } else if (name.equals("client_encoding")) {
       clientEncoding = value;
     }
+  }
+
+  /**
+   * The policy the session's last statement was judged under (the one in force, before any).
+   * Results are masked under it, so that a statement is masked under the version its decision names
+   * even when a new version comes into force while it runs.
+   */
+  public Policy inForce() {
+    return judgedUnder != null ? judgedUnder : policy.get();
   }
 
   /** Whether messages sent upstream may still be running when the next one is judged. */
@@ -270,7 +286,7 @@ public final class SessionPolicy {
       return Judgement.Forward.unlimited();
     }
     if (message instanceof FunctionCall call) {
-      String text = "fast-path call of function " + call.functionOid();
+      String text = FUNCTION_CALL + call.functionOid();
       return judge(
           message, text, List.of(StatementAnalysis.of(text, StatementKind.FUNCTION_CALL)), at);
     }
@@ -376,6 +392,7 @@ public final class SessionPolicy {
       return Judgement.Forward.unlimited();
     }
     Policy current = policy.get();
+    judgedUnder = current;
     StatementContext context =
         new StatementContext(identity, target, clientAddress, applicationName, now);
     Optional<CatalogDependencies> catalog =
@@ -673,6 +690,18 @@ public final class SessionPolicy {
     return message instanceof CopyData
         || message == CopyDone.INSTANCE
         || message instanceof CopyFail;
+  }
+
+  /** The function a fast-path call's recorded text names; empty for a text it does not. */
+  public static OptionalInt calledFunction(String text) {
+    if (!text.startsWith(FUNCTION_CALL)) {
+      return OptionalInt.empty();
+    }
+    try {
+      return OptionalInt.of(Integer.parseInt(text.substring(FUNCTION_CALL.length())));
+    } catch (NumberFormatException e) {
+      return OptionalInt.empty();
+    }
   }
 
   /** Told to a client whose statement could not be journaled, so it did not run. */

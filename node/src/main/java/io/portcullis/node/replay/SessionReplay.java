@@ -6,6 +6,7 @@ import io.portcullis.node.masking.ColumnLineage;
 import io.portcullis.node.masking.LineageRequest;
 import io.portcullis.node.masking.LineageSource;
 import io.portcullis.node.masking.ResultMasker;
+import io.portcullis.node.policy.SessionPolicy;
 import io.portcullis.node.policy.TargetCatalog;
 import io.portcullis.node.replay.ReplayedStatement.Result;
 import io.portcullis.node.replay.SandboxConnection.SandboxException;
@@ -34,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -117,12 +119,18 @@ public final class SessionReplay {
       RecordedSession session, Relations relations, SqlAnalyzer analyzer) {
     Set<String> missing = new LinkedHashSet<>();
     for (RecordedStatement statement : session.statements()) {
+      // Only what ran without error says what the target had: a statement refused, or one that
+      // failed (perhaps on a table that did not exist), does not.
+      boolean succeeded =
+          statement.ran()
+              && !statement.completions().isEmpty()
+              && statement.completions().stream().allMatch(c -> c.sqlState().isEmpty());
+      if (!succeeded) {
+        continue;
+      }
       if (analyzer.analyze(statement.received().sql(), true).stream()
           .anyMatch(analysis -> analysis.kinds().contains(StatementKind.DDL))) {
         break;
-      }
-      if (statement.decided() == null) {
-        continue;
       }
       for (String table : statement.decided().tables()) {
         int dot = table.lastIndexOf('.');
@@ -446,10 +454,13 @@ public final class SessionReplay {
       resultFormats[i] = values.resultFormats().get(i);
     }
     if (received.protocol().equals("function-call")) {
-      String oid = received.sql().substring(received.sql().lastIndexOf(' ') + 1);
+      OptionalInt function = SessionPolicy.calledFunction(received.sql());
+      if (function.isEmpty()) {
+        return Optional.of("its record does not name the function it called");
+      }
       messages.add(
           new FrontendMessage.FunctionCall(
-              Integer.parseInt(oid),
+              function.getAsInt(),
               formats,
               parameters,
               resultFormats.length == 0 ? 0 : resultFormats[0]));

@@ -12,6 +12,7 @@ import io.portcullis.node.masking.ResultMasker;
 import io.portcullis.node.pipeline.LocalClose;
 import io.portcullis.node.pipeline.MaskingStage;
 import io.portcullis.node.pipeline.SessionPipeline;
+import io.portcullis.node.pipeline.SessionStages;
 import io.portcullis.node.policy.SessionPolicy;
 import io.portcullis.node.session.StartupNegotiation.Accepted;
 import io.portcullis.node.upstream.UpstreamConnection;
@@ -380,7 +381,7 @@ public final class SessionActor {
             connection.channel(),
             greeting,
             List.copyOf(pending),
-            services.stages().create(sessionPolicy(), recorder, masking(), services.metrics()),
+            stages(),
             services.dispatchers().on(client.eventLoop()),
             Materializer.matFromSystem(context.getSystem()),
             services.metrics()),
@@ -438,6 +439,11 @@ public final class SessionActor {
     return credentialExpiry.orElseThrow().plus(services.lifetime().graceAfterTokenExpiry());
   }
 
+  private SessionStages stages() {
+    SessionPolicy policy = sessionPolicy();
+    return services.stages().create(policy, recorder, masking(policy), services.metrics());
+  }
+
   private SessionPolicy sessionPolicy() {
     SessionPolicy policy =
         new SessionPolicy(
@@ -469,12 +475,13 @@ public final class SessionActor {
     };
   }
 
-  private MaskingStage masking() {
+  /** Results masked under the policy their statements were judged under. */
+  private MaskingStage masking(SessionPolicy judged) {
     String target = startup.target().name();
     ResultMasker masker =
         new ResultMasker(
             new IdentityMasking(
-                services.policy(),
+                judged::inForce,
                 identity,
                 (policy, exempt) ->
                     SessionMdc.run(

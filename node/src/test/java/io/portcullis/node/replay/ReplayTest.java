@@ -313,6 +313,28 @@ class ReplayTest {
     }
   }
 
+  /** A statement that failed when recorded on a table that did not exist says nothing of schema. */
+  @Test
+  void aSessionThatQueriedAMissingTableIsStillReplayable() throws Exception {
+    String session =
+        bank.recordSession(
+            "recon-bot",
+            c -> {
+              try (Statement s = c.createStatement()) {
+                assertThatThrownBy(() -> s.execute("SELECT * FROM replay_bank.nowhere"))
+                    .isInstanceOf(SQLException.class);
+                s.execute("SELECT city FROM replay_bank.branches WHERE id = 1");
+              }
+            });
+
+    Cli.Run run =
+        bank.replay(
+            auditor, session, "--target", RecordedBank.sandboxUrl(SANDBOX), "--format", "json");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    assertThat(outcomes(run)).containsExactly("IDENTICAL ", "IDENTICAL ");
+  }
+
   /**
    * A value is read as the type the client's Parse declared (pgjdbc declares int4 for setInt), not
    * as the type the sandbox would infer from the statement alone.
