@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
 import io.portcullis.node.testing.Cli;
 import io.portcullis.node.testing.RecordedBank;
 import io.portcullis.node.testing.TestPostgres;
@@ -431,6 +432,31 @@ class ReplayTest {
     assertThat(run.err()).contains("is the database of the gateway's target 'main'", "--force");
   }
 
+  /**
+   * A member of the replayer group may replay; with --force into the gateway's own target (still
+   * rolled back), and the journal's record of the replay says who did, where, and that it was
+   * forced.
+   */
+  @Test
+  void aReplayerMayForceAReplayIntoTheGatewaysTargetAndTheRecordSaysSo() throws Exception {
+    Cli.Run run =
+        bank.replay(
+            bank.tokenFile("rita", Set.of("replayer")),
+            bank.session,
+            "--target",
+            RecordedBank.sandboxUrl(TestPostgres.DATABASE),
+            "--force");
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isIn(0, 1);
+    assertThat(run.out()).contains("12 statements:", "rolled back");
+    JsonNode record = new CBORMapper().readTree(lastReplayRecordBytes());
+    assertThat(record.path("subject").asText()).isEqualTo("rita");
+    assertThat(record.path("groups").toString()).contains("replayer");
+    assertThat(record.path("force").asBoolean()).isTrue();
+    assertThat(record.path("commit").asBoolean()).isFalse();
+    assertThat(record.path("sandbox").asText()).endsWith("/" + TestPostgres.DATABASE);
+  }
+
   @Test
   void unknownAndIncompleteSessionIdsAreRefused() {
     Cli.Run unknown =
@@ -522,6 +548,10 @@ class ReplayTest {
 
   /** The last replay record's payload: CBOR keeps its strings as UTF-8. */
   private static String lastReplayRecord() throws Exception {
+    return new String(lastReplayRecordBytes(), StandardCharsets.ISO_8859_1);
+  }
+
+  private static byte[] lastReplayRecordBytes() throws Exception {
     try (Connection c = TestPostgres.direct(bank.journalDatabase);
         Statement s = c.createStatement();
         ResultSet rs =
@@ -529,7 +559,7 @@ class ReplayTest {
                 "SELECT event_payload FROM event_journal WHERE persistence_id LIKE 'Replay|%'"
                     + " ORDER BY ordering DESC LIMIT 1")) {
       rs.next();
-      return new String(rs.getBytes(1), StandardCharsets.ISO_8859_1);
+      return rs.getBytes(1);
     }
   }
 }
