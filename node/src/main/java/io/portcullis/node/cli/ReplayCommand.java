@@ -11,6 +11,7 @@ import io.portcullis.node.cli.ApprovalsCommand.AdminApi;
 import io.portcullis.node.cli.ApprovalsCommand.AdminOptions;
 import io.portcullis.node.cli.ApprovalsCommand.Failure;
 import io.portcullis.node.config.AuditSettings;
+import io.portcullis.node.config.GatewaySettings;
 import io.portcullis.node.config.TargetSettings;
 import io.portcullis.node.masking.Lineages;
 import io.portcullis.node.policy.CatalogReader;
@@ -143,6 +144,15 @@ final class ReplayCommand extends AuditCommand.JournalCommand {
       sandbox = Sandbox.parse(target);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "--target: " + e.getMessage());
+    }
+    // The gateway refuses it too, when asked to authorise; this refuses before connecting there.
+    Optional<String> protectedTarget =
+        force
+            ? Optional.empty()
+            : sandbox.protectedBy(GatewaySettings.from(loaded).targets().values());
+    if (protectedTarget.isPresent()) {
+      err.println("portcullis: " + protectedTarget.get());
+      return 2;
     }
     ValueMasker masker;
     ClientDataSeal seal;

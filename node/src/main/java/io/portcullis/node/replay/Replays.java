@@ -118,18 +118,11 @@ public final class Replays {
       return Optional.of(
           new Refused(false, "name the sessions and the sandbox's host, port and database"));
     }
-    Sandbox sandbox = new Sandbox(request.host(), request.port(), request.database(), "");
-    for (TargetSettings target : targets) {
-      if (sandbox.isDatabaseOf(target) && !request.force()) {
-        return Optional.of(
-            new Refused(
-                true,
-                sandbox.location()
-                    + " is the database of the gateway's target '"
-                    + target.name()
-                    + "': a replay runs there only with --force"));
-      }
+    if (request.force()) {
+      return Optional.empty();
     }
-    return Optional.empty();
+    return new Sandbox(request.host(), request.port(), request.database(), "")
+        .protectedBy(targets)
+        .map(reason -> new Refused(true, reason));
   }
 }

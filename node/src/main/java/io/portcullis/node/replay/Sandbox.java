@@ -9,6 +9,7 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 
@@ -62,10 +63,27 @@ public record Sandbox(String host, int port, String database, String user) {
   }
 
   /**
+   * Why a replay may run here only with {@code --force}: it is the database of one of the gateway's
+   * targets.
+   */
+  public Optional<String> protectedBy(Collection<TargetSettings> targets) {
+    for (TargetSettings target : targets) {
+      if (isDatabaseOf(target)) {
+        return Optional.of(
+            location()
+                + " is the database of the gateway's target '"
+                + target.name()
+                + "': a replay runs there only with --force");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
    * Whether this is the database of a gateway target: the same port and database, on a host of the
    * same name or address.
    */
-  public boolean isDatabaseOf(TargetSettings target) {
+  private boolean isDatabaseOf(TargetSettings target) {
     if (port != target.port() || !database.equals(target.database())) {
       return false;
     }

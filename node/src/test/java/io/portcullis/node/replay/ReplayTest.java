@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
+import io.portcullis.node.testing.AdminClient;
 import io.portcullis.node.testing.Cli;
 import io.portcullis.node.testing.RecordedBank;
 import io.portcullis.node.testing.TestPostgres;
@@ -422,14 +423,48 @@ class ReplayTest {
     assertThat(run.out()).isEmpty();
   }
 
+  /** Refused before anything connects there: a login the target would refuse is not tried. */
   @Test
   void theGatewaysOwnTargetIsRefusedWithoutForce() {
     Cli.Run run =
         bank.replay(
-            auditor, bank.session, "--target", RecordedBank.sandboxUrl(TestPostgres.DATABASE));
+            auditor,
+            bank.session,
+            "--target",
+            "postgresql://no_such_role@"
+                + TestPostgres.server().host()
+                + ":"
+                + TestPostgres.server().port()
+                + "/"
+                + TestPostgres.DATABASE);
 
     assertThat(run.exitCode()).isEqualTo(2);
-    assertThat(run.err()).contains("is the database of the gateway's target 'main'", "--force");
+    assertThat(run.err())
+        .contains("is the database of the gateway's target 'main'", "--force")
+        .doesNotContain("no_such_role");
+  }
+
+  /** The gateway refuses it as well, whatever a command line checked before asking. */
+  @Test
+  void theGatewayRefusesToAuthoriseAReplayIntoItsOwnTargetWithoutForce() throws Exception {
+    TestPostgres.Server pg = TestPostgres.server();
+    String token = Files.readString(auditor).strip();
+    String request =
+        JSON.writeValueAsString(
+            new Replays.Request(
+                List.of(bank.session),
+                pg.host(),
+                pg.port(),
+                TestPostgres.DATABASE,
+                pg.user(),
+                false,
+                false));
+
+    AdminClient.Reply reply = new AdminClient(bank.gateway).post("/api/v1/replays", token, request);
+
+    assertThat(reply.status()).isEqualTo(403);
+    assertThat(reply.body().toString())
+        .contains("is the database of the gateway's target 'main'", "--force");
   }
 
   /**
