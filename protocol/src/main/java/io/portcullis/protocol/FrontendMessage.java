@@ -31,6 +31,16 @@ public sealed interface FrontendMessage extends WireMessage
         FrontendMessage.AuthenticationResponse {
 
   /**
+   * Whether the message is part of the data a client sends for a COPY: CopyData, CopyDone,
+   * CopyFail.
+   */
+  static boolean partOfCopy(FrontendMessage message) {
+    return message instanceof WireMessage.CopyData
+        || message == WireMessage.CopyDone.INSTANCE
+        || message instanceof CopyFail;
+  }
+
+  /**
    * StartupMessage. The parameters keep their order.
    *
    * <p>{@code int32 len | int32 version (3<<16|minor) | (cstring name | cstring value)* | 0}

@@ -196,7 +196,7 @@ public final class PolicyStage
                     !entries.isEmpty() && entries.get(0) instanceof SessionEvent.StatementReceived r
                         ? r.statement()
                         : 0;
-                if (copyChunkLost && isCopy(message)) {
+                if (copyChunkLost && FrontendMessage.partOfCopy(message)) {
                   copyChunkLost = false;
                   refuse(policy.refusalReplacement(message), SessionPolicy.journalUnavailable());
                   return;
@@ -432,7 +432,7 @@ public final class PolicyStage
         if (isClosed(requestsOut)) {
           return;
         }
-        if (isCopy(result.message()) && result.failure() == null) {
+        if (FrontendMessage.partOfCopy(result.message()) && result.failure() == null) {
           if (copyChunksInFlight > 0 && !(result.message() instanceof WireMessage.CopyData)) {
             copyWaiting = result;
             return;
@@ -470,7 +470,7 @@ public final class PolicyStage
         if (endsBatch(message)) {
           batchOpen = false;
           syncPointsSent++;
-        } else if (!isCopy(message)) {
+        } else if (!FrontendMessage.partOfCopy(message)) {
           // A COPY's data belongs to the statement that started it, in whichever batch.
           batchOpen = true;
         }
@@ -612,12 +612,6 @@ public final class PolicyStage
         return message;
       }
     };
-  }
-
-  private static boolean isCopy(FrontendMessage message) {
-    return message instanceof WireMessage.CopyData
-        || message == WireMessage.CopyDone.INSTANCE
-        || message instanceof FrontendMessage.CopyFail;
   }
 
   /** Messages after which PostgreSQL sends ReadyForQuery. */

@@ -680,16 +680,10 @@ public final class SessionPolicy {
    * COPY's data fails the copy, so what the client still sends for it is not journaled.
    */
   public FrontendMessage refusalReplacement(FrontendMessage message) {
-    if (isCopyMessage(message)) {
+    if (FrontendMessage.partOfCopy(message)) {
       copyData.abandon();
     }
     return replacementFor(message);
-  }
-
-  private static boolean isCopyMessage(FrontendMessage message) {
-    return message instanceof CopyData
-        || message == CopyDone.INSTANCE
-        || message instanceof CopyFail;
   }
 
   /** The function a fast-path call's recorded text names; empty for a text it does not. */
@@ -719,7 +713,7 @@ public final class SessionPolicy {
    * CopyFail, which fails the copy with the marker in its error.
    */
   private FrontendMessage replacementFor(FrontendMessage message) {
-    if (isCopyMessage(message)) {
+    if (FrontendMessage.partOfCopy(message)) {
       return new CopyFail(refusalMarker);
     }
     if (message instanceof Parse parse) {
